@@ -1,0 +1,75 @@
+"""The normalised metrics of contracts §2: one unit each, and how a day sums them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import msgspec
+
+__all__ = ["METRICS", "Metric", "MetricInfo", "MetricKind", "SleepStage"]
+
+
+class MetricKind(StrEnum):
+    """How samples of a metric combine into a day."""
+
+    #: values add up; a record's value is spread evenly over its interval
+    CUMULATIVE = "cumulative"
+    #: point readings; a day gives count/min/max/mean
+    DISCRETE = "discrete"
+    #: time spent in a state (sleep); the value is minutes
+    INTERVAL = "interval"
+
+
+class Metric(StrEnum):
+    """Every metric the store knows, by its contract name."""
+
+    STEPS = "steps"
+    DISTANCE = "distance"
+    ACTIVE_ENERGY = "active_energy"
+    HEART_RATE = "heart_rate"
+    RESTING_HEART_RATE = "resting_heart_rate"
+    HRV_SDNN = "hrv_sdnn"
+    BODY_MASS = "body_mass"
+    BLOOD_PRESSURE_SYSTOLIC = "blood_pressure_systolic"
+    BLOOD_PRESSURE_DIASTOLIC = "blood_pressure_diastolic"
+    SPO2 = "spo2"
+    BLOOD_GLUCOSE = "blood_glucose"
+    BODY_TEMPERATURE = "body_temperature"
+    RESPIRATORY_RATE = "respiratory_rate"
+    SLEEP = "sleep"
+
+
+class SleepStage(StrEnum):
+    """Stages a sleep sample may carry."""
+
+    IN_BED = "in_bed"
+    ASLEEP = "asleep"
+    CORE = "core"
+    DEEP = "deep"
+    REM = "rem"
+    AWAKE = "awake"
+
+
+class MetricInfo(msgspec.Struct, frozen=True):
+    """The normalised unit of a metric and how it is rolled up."""
+
+    unit: str
+    kind: MetricKind
+
+
+METRICS: dict[Metric, MetricInfo] = {
+    Metric.STEPS: MetricInfo("count", MetricKind.CUMULATIVE),
+    Metric.DISTANCE: MetricInfo("m", MetricKind.CUMULATIVE),
+    Metric.ACTIVE_ENERGY: MetricInfo("kcal", MetricKind.CUMULATIVE),
+    Metric.HEART_RATE: MetricInfo("bpm", MetricKind.DISCRETE),
+    Metric.RESTING_HEART_RATE: MetricInfo("bpm", MetricKind.DISCRETE),
+    Metric.HRV_SDNN: MetricInfo("ms", MetricKind.DISCRETE),
+    Metric.BODY_MASS: MetricInfo("kg", MetricKind.DISCRETE),
+    Metric.BLOOD_PRESSURE_SYSTOLIC: MetricInfo("mmHg", MetricKind.DISCRETE),
+    Metric.BLOOD_PRESSURE_DIASTOLIC: MetricInfo("mmHg", MetricKind.DISCRETE),
+    Metric.SPO2: MetricInfo("%", MetricKind.DISCRETE),
+    Metric.BLOOD_GLUCOSE: MetricInfo("mmol/L", MetricKind.DISCRETE),
+    Metric.BODY_TEMPERATURE: MetricInfo("°C", MetricKind.DISCRETE),
+    Metric.RESPIRATORY_RATE: MetricInfo("/min", MetricKind.DISCRETE),
+    Metric.SLEEP: MetricInfo("min", MetricKind.INTERVAL),
+}

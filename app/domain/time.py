@@ -1,0 +1,53 @@
+"""Instants: timezone-aware in code, integer UTC epoch milliseconds in the store."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+__all__ = [
+    "DEFAULT_TIMEZONE",
+    "from_ms",
+    "local_day_bounds",
+    "require_aware",
+    "to_ms",
+    "valid_timezone",
+]
+
+DEFAULT_TIMEZONE = "Europe/Copenhagen"
+
+
+def require_aware(dt: datetime) -> datetime:
+    """Refuse naive datetimes: a time without an offset is a bug waiting for DST."""
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        raise ValueError("datetime must be timezone-aware")
+    return dt
+
+
+def to_ms(dt: datetime) -> int:
+    """Aware datetime to UTC epoch milliseconds."""
+    require_aware(dt)
+    delta = dt - datetime(1970, 1, 1, tzinfo=UTC)
+    return delta // timedelta(milliseconds=1)
+
+
+def from_ms(ms: int) -> datetime:
+    """UTC epoch milliseconds to an aware UTC datetime."""
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)
+
+
+def valid_timezone(name: str) -> bool:
+    """True when the IANA zone name is known to this machine."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def local_day_bounds(day: date, zone: str) -> tuple[datetime, datetime]:
+    """UTC start and end of a calendar day in a zone (23 or 25 hours on DST days)."""
+    tz = ZoneInfo(zone)
+    start = datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC)
+    return start, end

@@ -1,0 +1,76 @@
+"""One Settings Struct, read once from the environment (MINLAEGE_*).
+
+Everything the process needs to know about its surroundings lives here, so the rest of
+the code takes a Settings value instead of reading os.environ on its own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+__all__ = ["DEFAULT_DB", "Environment", "Settings", "load_settings"]
+
+Environment = Literal["development", "test", "production"]
+
+DEFAULT_DB = "sqlite:///./var/minlaege.db"
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Process-wide configuration."""
+
+    env: Environment = "development"
+    db_url: str = DEFAULT_DB
+    var_dir: Path = Path("var")
+    keys_dir: Path = Path("var/keys")
+    #: secret for the CPR keyed hash and encryption; derived from the keys dir in dev.
+    data_key: str | None = None
+    token_issuer: str = "https://minlaege.local"
+    token_audience: str = "minlaege-api"
+    access_token_seconds: int = 600
+    refresh_token_seconds: int = 30 * 24 * 3600
+    oidc_issuer: str | None = None
+    oidc_client_id: str = "minlaege-app"
+    oidc_cache_seconds: int = 3600
+    #: JSON request bodies larger than this get 413.
+    max_json_body: int = 1024 * 1024
+    #: uploaded files (imports) larger than this get 413.
+    max_upload_body: int = 4 * 1024 * 1024 * 1024
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+
+def _int(env: Mapping[str, str], key: str, default: int) -> int:
+    raw = env.get(key)
+    return default if raw in (None, "") else int(raw)
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Build Settings from MINLAEGE_* variables; keyword overrides win (CLI flags, tests)."""
+    e = os.environ if env is None else env
+    var_dir = Path(e.get("MINLAEGE_VAR_DIR", "var"))
+    raw_env = e.get("MINLAEGE_ENV", "development")
+    if raw_env not in ("development", "test", "production"):
+        raise ValueError(f"MINLAEGE_ENV must be development, test or production, not {raw_env!r}")
+    values: dict[str, object] = {
+        "env": raw_env,
+        "db_url": e.get("MINLAEGE_DB") or DEFAULT_DB,
+        "var_dir": var_dir,
+        "keys_dir": Path(e.get("MINLAEGE_KEYS_DIR") or var_dir / "keys"),
+        "data_key": e.get("MINLAEGE_DATA_KEY") or None,
+        "token_issuer": e.get("MINLAEGE_TOKEN_ISSUER", "https://minlaege.local"),
+        "oidc_issuer": e.get("MINLAEGE_OIDC_ISSUER") or None,
+        "oidc_client_id": e.get("MINLAEGE_OIDC_CLIENT_ID", "minlaege-app"),
+        "access_token_seconds": _int(e, "MINLAEGE_ACCESS_TOKEN_SECONDS", 600),
+        "refresh_token_seconds": _int(e, "MINLAEGE_REFRESH_TOKEN_SECONDS", 30 * 24 * 3600),
+        "max_json_body": _int(e, "MINLAEGE_MAX_JSON_BODY", 1024 * 1024),
+        "max_upload_body": _int(e, "MINLAEGE_MAX_UPLOAD_BODY", 4 * 1024**3),
+    }
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return msgspec.convert(values, Settings, strict=False)
