@@ -15,7 +15,7 @@ import msgspec
 from app.domain.metrics import Metric
 from app.domain.time import from_ms
 
-__all__ = ["Rejected", "RejectReason", "Sample", "Source", "SourceKind"]
+__all__ = ["RejectReason", "Rejected", "Sample", "Source", "SourceKind"]
 
 
 class SourceKind(StrEnum):

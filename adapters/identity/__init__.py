@@ -1,0 +1,1 @@
+"""Identity: the national login (OIDC, authlib) and our own access tokens (PyJWT)."""

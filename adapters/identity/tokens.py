@@ -1,0 +1,99 @@
+"""Our own access tokens: short-lived ES256 JWTs signed with the key ring (PyJWT).
+
+Only ES256 is accepted when verifying, so `alg: none` and the HS256-with-the-public-key
+trick fail before any key is used; the key is chosen by `kid` from our own ring only.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+import jwt
+
+from adapters.identity.keys import KeyRing
+from app.domain.identity import Role
+from app.errors import Unauthenticated
+
+__all__ = ["JwtSigner"]
+
+_REQUIRED = ["exp", "iat", "sub", "aud", "iss", "role", "jti"]
+
+
+class JwtSigner:
+    """Mints and verifies access tokens for one issuer and audience."""
+
+    def __init__(
+        self,
+        ring: KeyRing,
+        *,
+        issuer: str,
+        audience: str,
+        ttl_seconds: int,
+        leeway_seconds: int = 30,
+    ) -> None:
+        self._ring = ring
+        self._issuer = issuer
+        self._audience = audience
+        self._ttl = ttl_seconds
+        self._leeway = leeway_seconds
+
+    def mint(self, *, role: Role, subject: str) -> tuple[str, int]:
+        """A signed token and its lifetime in seconds."""
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": self._issuer,
+            "aud": self._audience,
+            "sub": subject,
+            "role": role.value,
+            "iat": now,
+            "exp": now + self._ttl,
+            "jti": secrets.token_urlsafe(12),
+        }
+        key = self._ring.current
+        token = jwt.encode(
+            claims, key.private_key, algorithm="ES256", headers={"kid": key.kid, "typ": "at+jwt"}
+        )
+        return token, self._ttl
+
+    def verify(self, token: str) -> tuple[Role, str]:
+        """The role and subject of a valid token; Unauthenticated with the reason otherwise."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError as exc:
+            raise Unauthenticated("the access token is not a JWT", kind="invalid-token") from exc
+        kid = header.get("kid")
+        key = self._ring.get(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise Unauthenticated("the access token's key is unknown", kind="invalid-token")
+        try:
+            claims = jwt.decode(
+                token,
+                key.private_key.public_key(),
+                algorithms=["ES256"],
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=self._leeway,
+                options={"require": _REQUIRED},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthenticated("the access token has expired", kind="token-expired") from exc
+        except jwt.InvalidAudienceError as exc:
+            raise Unauthenticated(
+                "the access token is for another audience", kind="invalid-token"
+            ) from exc
+        except jwt.InvalidTokenError as exc:
+            raise Unauthenticated(
+                f"the access token is invalid: {exc}", kind="invalid-token"
+            ) from exc
+        try:
+            role = Role(claims["role"])
+        except ValueError as exc:
+            raise Unauthenticated(
+                "the access token has an unknown role", kind="invalid-token"
+            ) from exc
+        subject = claims["sub"]
+        if not isinstance(subject, str) or not subject:
+            raise Unauthenticated("the access token has no subject", kind="invalid-token")
+        return role, subject

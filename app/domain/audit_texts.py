@@ -1,0 +1,33 @@
+"""What an audit entry means, in words a citizen reads: Danish first, English too."""
+
+from __future__ import annotations
+
+__all__ = ["ROLE_NAMES", "describe"]
+
+#: action -> (Danish, English); `{actor}` is filled with the actor's name and role
+_ACTIONS: dict[str, tuple[str, str]] = {
+    "audit_log.read": ("{actor} så din adgangslog", "{actor} viewed your access log"),
+    "profile.read": ("{actor} så dine stamoplysninger", "{actor} viewed your profile"),
+    "profile.update": ("{actor} ændrede dine stamoplysninger", "{actor} changed your profile"),
+    "gateway.revoke": ("{actor} tilbagekaldte en gateway", "{actor} revoked a gateway"),
+}
+
+ROLE_NAMES: dict[str, tuple[str, str]] = {
+    "citizen": ("dig", "you"),
+    "clinician": ("behandler", "clinician"),
+    "gateway": ("gateway", "gateway"),
+    "proxy": ("fuldmagtshaver", "proxy"),
+}
+
+
+def describe(action: str, actor_role: str, actor_name: str, *, language: str) -> str:
+    """A one-line sentence for an entry, in `language` ("da" or "en")."""
+    en = language == "en"
+    role_da, role_en = ROLE_NAMES.get(actor_role, (actor_role, actor_role))
+    if actor_role == "citizen":
+        actor = "You" if en else "Du"
+    else:
+        role = role_en if en else role_da
+        actor = f"{actor_name} ({role})" if actor_name else role.capitalize()
+    da, english = _ACTIONS.get(action, ("{actor}: " + action, "{actor}: " + action))
+    return (english if en else da).format(actor=actor)

@@ -1,0 +1,162 @@
+"""The Protocols the services need. The store and the adapters implement them.
+
+Services receive these, never a concrete class, so a use case can run against SQLite,
+PostgreSQL or a fake without knowing which.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Protocol
+
+import msgspec
+
+from app.domain.audit import AuditEntry
+from app.domain.identity import Role
+from app.domain.people import Citizen, Clinic, Clinician, Gateway
+from app.domain.slots import Slot
+
+__all__ = [
+    "AuditRepository",
+    "CitizenRepository",
+    "ClinicRepository",
+    "ClinicianRepository",
+    "Clock",
+    "CprVault",
+    "GatewayRepository",
+    "IdTokenClaims",
+    "IdTokenVerifier",
+    "RefreshTokenRecord",
+    "RefreshTokenRepository",
+    "SlotRepository",
+    "Store",
+    "TokenSigner",
+    "UnitOfWork",
+]
+
+
+class Clock(Protocol):
+    """The current time, aware and in UTC. Tests pass a fixed one."""
+
+    def now(self) -> datetime: ...
+
+
+class CitizenRepository(Protocol):
+    async def add(
+        self, citizen: Citizen, *, cpr_hash: str | None, cpr_sealed: str | None
+    ) -> None: ...
+    async def get(self, citizen_id: str) -> Citizen | None: ...
+    async def by_subject(self, subject: str) -> Citizen | None: ...
+    async def by_cpr_hash(self, cpr_hash: str) -> Citizen | None: ...
+    async def sealed_cpr(self, citizen_id: str) -> str | None: ...
+    async def update(self, citizen: Citizen) -> None: ...
+    async def set_cpr(self, citizen_id: str, *, cpr_hash: str, cpr_sealed: str) -> None: ...
+    async def in_clinic(self, clinic_id: str, citizen_id: str) -> Citizen | None: ...
+
+
+class ClinicRepository(Protocol):
+    async def add(self, clinic: Clinic) -> None: ...
+    async def get(self, clinic_id: str) -> Clinic | None: ...
+
+
+class ClinicianRepository(Protocol):
+    async def add(self, clinician: Clinician) -> None: ...
+    async def get(self, clinician_id: str) -> Clinician | None: ...
+    async def by_subject(self, subject: str) -> Clinician | None: ...
+
+
+class GatewayRepository(Protocol):
+    async def add(self, gateway: Gateway) -> None: ...
+    async def get(self, gateway_id: str) -> Gateway | None: ...
+    async def for_citizen(self, citizen_id: str) -> list[Gateway]: ...
+    async def revoke(self, citizen_id: str, gateway_id: str, at: datetime) -> bool: ...
+
+
+class AuditRepository(Protocol):
+    async def last(self, citizen_id: str) -> AuditEntry | None: ...
+    async def append(self, entry: AuditEntry) -> None: ...
+    async def page(
+        self, citizen_id: str, *, before_seq: int | None, limit: int
+    ) -> list[AuditEntry]: ...
+    async def chain(self, citizen_id: str) -> list[AuditEntry]: ...
+    async def citizens_with_entries(self) -> list[str]: ...
+
+
+class RefreshTokenRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A refresh token as stored: only its hash, and the family it rotates within."""
+
+    token_hash: str
+    family_id: str
+    role: Role
+    subject: str
+    issued_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class RefreshTokenRepository(Protocol):
+    async def add(self, record: RefreshTokenRecord) -> None: ...
+    async def get(self, token_hash: str) -> RefreshTokenRecord | None: ...
+    async def mark_used(self, token_hash: str, at: datetime) -> bool: ...
+    async def revoke_family(self, family_id: str, at: datetime) -> None: ...
+
+
+class SlotRepository(Protocol):
+    async def add_many(self, slots: Sequence[Slot]) -> int: ...
+    async def free(self, clinic_id: str, start: datetime, end: datetime) -> list[Slot]: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction and the repositories that work inside it."""
+
+    citizens: CitizenRepository
+    clinics: ClinicRepository
+    clinicians: ClinicianRepository
+    gateways: GatewayRepository
+    audit: AuditRepository
+    refresh_tokens: RefreshTokenRepository
+    slots: SlotRepository
+
+
+class Store(Protocol):
+    """A database: hands out units of work; commits on success, rolls back on error."""
+
+    dialect: str
+
+    def transaction(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
+    def read(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
+    async def ping(self) -> None: ...
+    async def close(self) -> None: ...
+
+
+class IdTokenClaims(msgspec.Struct, frozen=True, kw_only=True):
+    """What we keep of a verified national-login ID token."""
+
+    subject: str
+    name: str = ""
+    cpr: str | None = None
+    assurance: str
+
+
+class IdTokenVerifier(Protocol):
+    """Checks an ID token from the national login broker (signature, iss, aud, exp, nonce)."""
+
+    async def verify(self, id_token: str, *, nonce: str) -> IdTokenClaims: ...
+
+
+class TokenSigner(Protocol):
+    """Mints and checks our own short-lived access tokens."""
+
+    def mint(self, *, role: Role, subject: str) -> tuple[str, int]: ...
+    def verify(self, token: str) -> tuple[Role, str]: ...
+
+
+class CprVault(Protocol):
+    """Keeps CPR numbers out of clear text: a keyed hash to find, a sealed copy to show."""
+
+    def lookup_hash(self, cpr: str) -> str: ...
+    def seal(self, cpr: str) -> str: ...
+    def open(self, sealed: str) -> str: ...

@@ -1,0 +1,117 @@
+"""Citizens and clinicians as the rest of the system sees them: found or made on first use."""
+
+from __future__ import annotations
+
+import msgspec
+
+from app.domain.identity import Principal, Role
+from app.domain.ids import new_id
+from app.domain.people import Citizen, Language, normalise_cpr
+from app.domain.time import valid_timezone
+from app.errors import Invalid, NotFound, Unauthenticated
+from app.ports import Clock, CprVault, UnitOfWork
+
+__all__ = ["ProfileChange", "ensure_citizen", "resolve_principal", "update_profile"]
+
+
+async def ensure_citizen(
+    uow: UnitOfWork,
+    clock: Clock,
+    vault: CprVault,
+    *,
+    subject: str,
+    name: str = "",
+    cpr: str | None = None,
+) -> Citizen:
+    """The citizen with this login subject, created on first use.
+
+    A CPR number from the login is kept only as a keyed hash and a sealed copy.
+    """
+    if not subject:
+        raise Invalid("a citizen needs a subject")
+    digits = None
+    if cpr is not None:
+        try:
+            digits = normalise_cpr(cpr)
+        except ValueError as exc:
+            raise Invalid(str(exc)) from exc
+    found = await uow.citizens.by_subject(subject)
+    if found is None:
+        citizen = Citizen(id=new_id(), subject=subject, name=name, created_at=clock.now())
+        await uow.citizens.add(
+            citizen,
+            cpr_hash=vault.lookup_hash(digits) if digits else None,
+            cpr_sealed=vault.seal(digits) if digits else None,
+        )
+        return msgspec.structs.replace(citizen, has_cpr=digits is not None)
+    if digits and not found.has_cpr:
+        await uow.citizens.set_cpr(
+            found.id, cpr_hash=vault.lookup_hash(digits), cpr_sealed=vault.seal(digits)
+        )
+        found = msgspec.structs.replace(found, has_cpr=True)
+    if name and name != found.name:
+        found = msgspec.structs.replace(found, name=name)
+        await uow.citizens.update(found)
+    return found
+
+
+async def resolve_principal(uow: UnitOfWork, role: Role, subject: str) -> Principal:
+    """Turn a verified token's role and subject into the caller, or refuse.
+
+    Looked up on every request, so a removed clinician or a revoked gateway is refused at
+    once, not when its token expires.
+    """
+    if role is Role.CITIZEN:
+        citizen = await uow.citizens.by_subject(subject)
+        if citizen is None:
+            raise Unauthenticated("no citizen has this login", kind="unknown-subject")
+        return Principal(
+            role=role,
+            subject=subject,
+            id=citizen.id,
+            name=citizen.name,
+            clinic_id=citizen.clinic_id,
+        )
+    if role is Role.CLINICIAN:
+        clinician = await uow.clinicians.by_subject(subject)
+        if clinician is None:
+            raise Unauthenticated("no clinician has this login", kind="unknown-subject")
+        return Principal(
+            role=role,
+            subject=subject,
+            id=clinician.id,
+            name=clinician.name,
+            clinic_id=clinician.clinic_id,
+        )
+    gateway = await uow.gateways.get(subject)
+    if gateway is None or not gateway.active:
+        raise Unauthenticated("this gateway is unknown or revoked", kind="gateway-revoked")
+    return Principal(
+        role=role, subject=subject, id=gateway.id, name=gateway.name, citizen_id=gateway.citizen_id
+    )
+
+
+class ProfileChange(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What a citizen may change about themselves."""
+
+    name: str | None = msgspec.field(default=None)
+    timezone: str | None = None
+    language: Language | None = None
+
+
+async def update_profile(uow: UnitOfWork, citizen_id: str, change: ProfileChange) -> Citizen:
+    citizen = await uow.citizens.get(citizen_id)
+    if citizen is None:
+        raise NotFound("no such citizen")
+    if change.timezone is not None and not valid_timezone(change.timezone):
+        raise Invalid(f"unknown time zone {change.timezone!r}")
+    if change.name is not None and not (0 < len(change.name.strip()) <= 200):
+        raise Invalid("a name is 1 to 200 characters")
+    updated = msgspec.structs.replace(
+        citizen,
+        name=change.name.strip() if change.name is not None else citizen.name,
+        timezone=change.timezone or citizen.timezone,
+        language=change.language or citizen.language,
+    )
+    await uow.citizens.update(updated)
+    return updated

@@ -1,0 +1,116 @@
+"""Demo data: one clinic, one GP, two citizens, a gateway and a week of free slots.
+
+Ids come from `stable_id`, and every insert skips what exists, so running it twice
+changes nothing and prints the same ids.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from app.domain.ids import stable_id
+from app.domain.people import Citizen, Clinic, Clinician, Gateway
+from app.domain.slots import SLOT_MINUTES, Slot
+from app.ports import Clock, CprVault, UnitOfWork
+
+__all__ = ["DemoIds", "Person", "seed_demo"]
+
+CLINIC_NAME = "Lægehuset Nørrebro (demo)"
+GP_SUBJECT = "demo-gp-hansen"
+CITIZENS = (
+    ("demo-citizen-anna", "Anna Jensen", "0101501234"),
+    ("demo-citizen-bent", "Bent Nielsen", "1212451235"),
+)
+
+
+class Person(msgspec.Struct, frozen=True):
+    subject: str
+    id: str
+
+
+class DemoIds(msgspec.Struct, frozen=True, kw_only=True):
+    """The ids `minlaege seed-demo` prints (contracts §1)."""
+
+    clinic_id: str
+    clinician: Person
+    citizens: list[Person]
+    gateway_id: str
+    slot_ids: list[str]
+
+
+def _week_of_slots(clinic_id: str, tz: str, first_day: date) -> list[Slot]:
+    """Weekday mornings 08:00–12:00 in the clinic's zone, 15-minute consultations."""
+    zone = ZoneInfo(tz)
+    slots: list[Slot] = []
+    minutes = SLOT_MINUTES["consultation"]
+    for offset in range(7):
+        day = first_day + timedelta(days=offset)
+        if day.weekday() >= 5:
+            continue
+        start = datetime.combine(day, time(8, 0), tzinfo=zone)
+        while start.time() < time(12, 0):
+            end = start + timedelta(minutes=minutes)
+            slots.append(
+                Slot(
+                    id=stable_id("slot", clinic_id, start.isoformat(), "consultation"),
+                    clinic_id=clinic_id,
+                    kind="consultation",
+                    starts_at=start,
+                    ends_at=end,
+                )
+            )
+            start = end
+    return slots
+
+
+async def seed_demo(uow: UnitOfWork, clock: Clock, vault: CprVault) -> DemoIds:
+    now = clock.now()
+    clinic_id = stable_id("clinic", "demo")
+    if await uow.clinics.get(clinic_id) is None:
+        await uow.clinics.add(Clinic(id=clinic_id, name=CLINIC_NAME, created_at=now))
+    gp = await uow.clinicians.by_subject(GP_SUBJECT)
+    if gp is None:
+        gp = Clinician(
+            id=stable_id("clinician", GP_SUBJECT),
+            subject=GP_SUBJECT,
+            clinic_id=clinic_id,
+            name="Dr. Karen Hansen",
+            role="gp",
+            created_at=now,
+        )
+        await uow.clinicians.add(gp)
+    people: list[Person] = []
+    for subject, name, cpr in CITIZENS:
+        citizen = await uow.citizens.by_subject(subject)
+        if citizen is None:
+            citizen = Citizen(
+                id=stable_id("citizen", subject),
+                subject=subject,
+                name=name,
+                clinic_id=clinic_id,
+                created_at=now,
+            )
+            await uow.citizens.add(
+                citizen, cpr_hash=vault.lookup_hash(cpr), cpr_sealed=vault.seal(cpr)
+            )
+        people.append(Person(subject, citizen.id))
+    gateway_id = stable_id("gateway", CITIZENS[0][0])
+    if await uow.gateways.get(gateway_id) is None:
+        await uow.gateways.add(
+            Gateway(id=gateway_id, citizen_id=people[0].id, name="Stuen (demo)", created_at=now)
+        )
+    # The week starts on the Monday of the seeding week, so re-running that week is a no-op.
+    today = now.astimezone(ZoneInfo("Europe/Copenhagen")).date()
+    monday = today - timedelta(days=today.weekday())
+    slots = _week_of_slots(clinic_id, "Europe/Copenhagen", monday + timedelta(days=7))
+    await uow.slots.add_many(slots)
+    return DemoIds(
+        clinic_id=clinic_id,
+        clinician=Person(gp.subject, gp.id),
+        citizens=people,
+        gateway_id=gateway_id,
+        slot_ids=[s.id for s in slots],
+    )

@@ -1,0 +1,92 @@
+"""The append-only audit log in SQL."""
+
+from __future__ import annotations
+
+import msgspec
+
+from app.domain.audit import AuditEntry
+from app.domain.time import from_ms, to_ms
+from app.store.db import Connection, Row
+
+__all__ = ["SqlAudit"]
+
+_COLS = (
+    "citizen_id, seq, at, actor_role, actor_id, actor_name, clinic_id, on_behalf_of,"
+    " action, resource, detail, prev_hash, hash"
+)
+_detail = msgspec.json.Decoder(dict[str, str])
+
+
+def _entry(row: Row) -> AuditEntry:
+    return AuditEntry(
+        citizen_id=row[0],
+        seq=row[1],
+        at=from_ms(row[2]),
+        actor_role=row[3],
+        actor_id=row[4],
+        actor_name=row[5],
+        clinic_id=row[6],
+        on_behalf_of=row[7],
+        action=row[8],
+        resource=row[9],
+        detail=_detail.decode(row[10]),
+        prev_hash=row[11],
+        hash=row[12],
+    )
+
+
+class SqlAudit:
+    def __init__(self, conn: Connection) -> None:
+        self._c = conn
+
+    async def last(self, citizen_id: str) -> AuditEntry | None:
+        if self._c.dialect == "postgres":
+            # Serialise appends per citizen: two transactions must not both take seq n+1.
+            await self._c.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (citizen_id,)
+            )
+        row = await self._c.fetchone(
+            f"SELECT {_COLS} FROM audit_log WHERE citizen_id = ? ORDER BY seq DESC LIMIT 1",
+            (citizen_id,),
+        )
+        return None if row is None else _entry(row)
+
+    async def append(self, entry: AuditEntry) -> None:
+        await self._c.execute(
+            f"INSERT INTO audit_log ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                entry.citizen_id,
+                entry.seq,
+                to_ms(entry.at),
+                entry.actor_role,
+                entry.actor_id,
+                entry.actor_name,
+                entry.clinic_id,
+                entry.on_behalf_of,
+                entry.action,
+                entry.resource,
+                msgspec.json.encode(entry.detail).decode(),
+                entry.prev_hash,
+                entry.hash,
+            ),
+        )
+
+    async def page(
+        self, citizen_id: str, *, before_seq: int | None, limit: int
+    ) -> list[AuditEntry]:
+        rows = await self._c.fetchall(
+            f"SELECT {_COLS} FROM audit_log WHERE citizen_id = ? AND seq < ?"
+            " ORDER BY seq DESC LIMIT ?",
+            (citizen_id, before_seq if before_seq is not None else 2**62, limit),
+        )
+        return [_entry(r) for r in rows]
+
+    async def chain(self, citizen_id: str) -> list[AuditEntry]:
+        rows = await self._c.fetchall(
+            f"SELECT {_COLS} FROM audit_log WHERE citizen_id = ? ORDER BY seq", (citizen_id,)
+        )
+        return [_entry(r) for r in rows]
+
+    async def citizens_with_entries(self) -> list[str]:
+        rows = await self._c.fetchall("SELECT DISTINCT citizen_id FROM audit_log ORDER BY 1")
+        return [r[0] for r in rows]

@@ -1,0 +1,177 @@
+"""SQLite through aiosqlite: WAL, foreign keys, one writer, readers beside it.
+
+SQLite allows one writer at a time; instead of letting writers collide and retry on
+SQLITE_BUSY, every write transaction queues on one asyncio lock and one connection
+(`BEGIN IMMEDIATE`), while read transactions use a small pool of their own connections
+and see a consistent WAL snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from app.ports import UnitOfWork
+from app.store.db import Row
+from app.store.migrate import migrations_for
+from app.store.uow import SqlUnitOfWork
+
+__all__ = ["SqliteConnection", "SqliteStore"]
+
+_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA busy_timeout=10000",
+    "PRAGMA temp_store=MEMORY",
+    "PRAGMA cache_size=-65536",
+)
+
+
+class SqliteConnection:
+    """`Connection` over one aiosqlite connection."""
+
+    dialect = "sqlite"
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        cursor = await self._conn.execute(sql, params)
+        count = cursor.rowcount
+        await cursor.close()
+        return count
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self._conn.executemany(sql, rows)
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        async with self._conn.execute(sql, params) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else tuple(row)
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        async with self._conn.execute(sql, params) as cursor:
+            rows = await cursor.fetchall()
+        return [tuple(r) for r in rows]
+
+
+async def _connect(path: str) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    for pragma in _PRAGMAS:
+        await conn.execute(pragma)
+    return conn
+
+
+def _statements(script: str) -> list[str]:
+    """Split a script into complete statements (trigger bodies hold `;` of their own)."""
+    out: list[str] = []
+    buf: list[str] = []
+    for line in script.splitlines():
+        if not buf and (not line.strip() or line.strip().startswith("--")):
+            continue
+        buf.append(line)
+        text = "\n".join(buf)
+        if sqlite3.complete_statement(text):
+            out.append(text)
+            buf = []
+    if buf and "\n".join(buf).strip():
+        raise ValueError("migration ends inside a statement")
+    return out
+
+
+class SqliteStore:
+    """The embedded store: a file, one writer connection and a pool of readers."""
+
+    dialect = "sqlite"
+
+    def __init__(self, writer: aiosqlite.Connection, readers: list[aiosqlite.Connection]) -> None:
+        self._writer = writer
+        self._write_lock = asyncio.Lock()
+        self._all_readers = readers
+        self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        for r in readers:
+            self._readers.put_nowait(r)
+
+    @classmethod
+    async def open(cls, path: str | Path, *, readers: int = 2) -> SqliteStore:
+        """Open (creating if needed) and migrate the database file."""
+        target = str(path)
+        if target != ":memory:":
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+        writer = await _connect(target)
+        try:
+            await _migrate(writer)
+            pool = [await _connect(target) for _ in range(readers)]
+        except BaseException:
+            await writer.close()
+            raise
+        return cls(writer, pool)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[UnitOfWork]:
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield SqlUnitOfWork(SqliteConnection(self._writer))
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            await self._writer.execute("COMMIT")
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[UnitOfWork]:
+        conn = await self._readers.get()
+        try:
+            await conn.execute("BEGIN")
+            try:
+                yield SqlUnitOfWork(SqliteConnection(conn))
+            finally:
+                await conn.execute("ROLLBACK")
+        finally:
+            self._readers.put_nowait(conn)
+
+    async def ping(self) -> None:
+        conn = await self._readers.get()
+        try:
+            async with conn.execute("SELECT 1") as cursor:
+                await cursor.fetchone()
+        finally:
+            self._readers.put_nowait(conn)
+
+    async def close(self) -> None:
+        for r in self._all_readers:
+            await r.close()
+        await self._writer.close()
+
+
+async def _migrate(conn: aiosqlite.Connection) -> None:
+    await conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+    )
+    for migration in migrations_for("sqlite"):
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            async with conn.execute(
+                "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)
+            ) as cursor:
+                done = await cursor.fetchone()
+            if done is None:
+                for statement in _statements(migration.sql):
+                    await conn.execute(statement)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    (migration.version, migration.name, int(time.time() * 1000)),
+                )
+        except BaseException:
+            await conn.execute("ROLLBACK")
+            raise
+        await conn.execute("COMMIT")

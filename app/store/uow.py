@@ -1,0 +1,34 @@
+"""The unit of work: one transaction's connection, and every repository bound to it."""
+
+from __future__ import annotations
+
+from app.ports import (
+    AuditRepository,
+    CitizenRepository,
+    ClinicianRepository,
+    ClinicRepository,
+    GatewayRepository,
+    RefreshTokenRepository,
+    SlotRepository,
+)
+from app.store.db import Connection
+from app.store.repos.audit import SqlAudit
+from app.store.repos.people import SqlCitizens, SqlClinicians, SqlClinics, SqlGateways
+from app.store.repos.sessions import SqlRefreshTokens
+from app.store.repos.slots import SqlSlots
+
+__all__ = ["SqlUnitOfWork"]
+
+
+class SqlUnitOfWork:
+    """Repositories sharing one connection; the engine's store opens and ends the transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.connection = conn
+        self.citizens: CitizenRepository = SqlCitizens(conn)
+        self.clinics: ClinicRepository = SqlClinics(conn)
+        self.clinicians: ClinicianRepository = SqlClinicians(conn)
+        self.gateways: GatewayRepository = SqlGateways(conn)
+        self.audit: AuditRepository = SqlAudit(conn)
+        self.refresh_tokens: RefreshTokenRepository = SqlRefreshTokens(conn)
+        self.slots: SlotRepository = SqlSlots(conn)

@@ -1,0 +1,1 @@
+"""The Litestar delivery layer and the composition root."""

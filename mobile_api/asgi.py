@@ -1,0 +1,77 @@
+"""`create_app(settings)`: the Litestar application, wired to one Runtime."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from litestar import Litestar
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from app.ports import Clock
+from app.settings import Settings, load_settings
+from mobile_api.citizen import citizen_router
+from mobile_api.clinician import clinician_router
+from mobile_api.gateway import gateway_router
+from mobile_api.problems import exception_handlers
+from mobile_api.runtime import Runtime
+from mobile_api.security import BearerAuth, check_content_type
+from mobile_api.session import SessionController
+from mobile_api.system import jwks, live, ready
+
+__all__ = ["create_app"]
+
+_PUBLIC = ["^/health/", "^/schema", "^/.well-known/", "^/v1/auth/"]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    http: httpx.AsyncClient | None = None,
+) -> Litestar:
+    """The app; the Runtime (store, keys, login) opens at startup and closes at shutdown."""
+    config = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        runtime = await Runtime.open(config, clock=clock, http=http)
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            await runtime.close()
+
+    return Litestar(
+        route_handlers=[
+            live,
+            ready,
+            jwks,
+            SessionController,
+            citizen_router,
+            clinician_router,
+            gateway_router,
+        ],
+        lifespan=[lifespan],
+        middleware=[DefineMiddleware(BearerAuth, exclude=_PUBLIC)],
+        guards=[check_content_type],
+        exception_handlers=exception_handlers,
+        request_max_body_size=config.max_json_body,
+        openapi_config=OpenAPIConfig(
+            title="minlaege",
+            version="0.1.0",
+            description="Min Læge companion backend: citizens, clinicians and home gateways.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+                }
+            ),
+        ),
+        debug=False,
+    )

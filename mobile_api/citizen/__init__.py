@@ -1,0 +1,21 @@
+"""The citizen API, `/v1/me/...`: only ever the caller's own data."""
+
+from __future__ import annotations
+
+from litestar import Router
+
+from app.domain.identity import Role
+from mobile_api.citizen.audit_log import AuditLogController
+from mobile_api.citizen.gateways import GatewayController
+from mobile_api.citizen.profile import ProfileController
+from mobile_api.security import require_role
+
+__all__ = ["citizen_router"]
+
+citizen_router = Router(
+    path="/v1/me",
+    route_handlers=[ProfileController, AuditLogController, GatewayController],
+    guards=[require_role(Role.CITIZEN)],
+    tags=["citizen"],
+    security=[{"bearer": []}],
+)

@@ -1,0 +1,189 @@
+"""The `minlaege` command line (contracts §1): JSON on stdout, one JSON error on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import msgspec
+
+from adapters.identity.keys import generate_key
+from app.domain.identity import Role
+from app.errors import DomainError, Invalid
+from app.services import audit as audit_service
+from app.services.accounts import ensure_citizen, resolve_principal
+from app.services.demo import seed_demo
+from app.settings import Settings, load_settings
+from mobile_api.runtime import Runtime
+
+__all__ = ["main"]
+
+
+class CliError(Exception):
+    """An error the command reports as JSON with an exit code."""
+
+    def __init__(self, kind: str, detail: str, code: int = 2) -> None:
+        super().__init__(detail)
+        self.kind = kind
+        self.detail = detail
+        self.code = code
+
+
+def _emit(value: Any) -> None:
+    sys.stdout.write(msgspec.json.encode(value).decode() + "\n")
+    sys.stdout.flush()
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(db_url=args.db)
+
+
+async def _with_runtime(settings: Settings, work: Callable[[Runtime], Awaitable[Any]]) -> Any:
+    runtime = await Runtime.open(settings)
+    try:
+        return await work(runtime)
+    finally:
+        await runtime.close()
+
+
+async def _seed(runtime: Runtime) -> Any:
+    async with runtime.store.transaction() as uow:
+        return await seed_demo(uow, runtime.clock, runtime.vault)
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    _emit(asyncio.run(_with_runtime(_settings(args), _seed)))
+    return 0
+
+
+class TokenOut(msgspec.Struct, frozen=True):
+    access_token: str
+    token_type: str
+    expires_in: int
+    role: str
+    subject: str
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if settings.production:
+        raise CliError(
+            "forbidden-in-production",
+            "development tokens are refused when MINLAEGE_ENV=production; log in instead",
+        )
+    role = Role(args.role)
+
+    async def work(runtime: Runtime) -> TokenOut:
+        async with runtime.store.transaction() as uow:
+            if role is Role.CITIZEN:
+                await ensure_citizen(uow, runtime.clock, runtime.vault, subject=args.subject)
+            await resolve_principal(uow, role, args.subject)
+        token, ttl = runtime.signer.mint(role=role, subject=args.subject)
+        return TokenOut(token, "Bearer", ttl, role.value, args.subject)
+
+    _emit(asyncio.run(_with_runtime(settings, work)))
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    async def work(runtime: Runtime) -> audit_service.VerifyReport:
+        return await audit_service.verify_all(runtime.store, citizen_id=args.citizen_id)
+
+    report: audit_service.VerifyReport = asyncio.run(_with_runtime(_settings(args), work))
+    _emit(report)
+    return 0 if report.ok else 1
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    key = generate_key(settings.keys_dir)
+    _emit({"kid": key.kid, "keys_dir": str(settings.keys_dir)})
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from mobile_api.asgi import create_app
+
+    settings = _settings(args)
+    if args.demo:
+        ids = asyncio.run(_with_runtime(settings, _seed))
+        citizen = ids.citizens[0].subject
+        sys.stderr.write(
+            "Demo data is ready. Get a token in another terminal with:\n"
+            f"  .venv/bin/minlaege token --role citizen --subject {citizen}\n"
+            f"  .venv/bin/minlaege token --role clinician --subject {ids.clinician.subject}\n"
+            "then: curl -H 'Authorization: Bearer <access_token>' "
+            f"http://{args.host}:{args.port}/v1/me\n"
+            f"API docs: http://{args.host}:{args.port}/schema\n"
+        )
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--db",
+        default=None,
+        help="database URL (default: $MINLAEGE_DB or sqlite:///./var/minlaege.db)",
+    )
+    parser = argparse.ArgumentParser(prog="minlaege", description=__doc__, parents=[common])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", parents=[common], help="serve the API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--demo", action="store_true", help="seed demo data first")
+    serve.set_defaults(func=cmd_serve)
+
+    seed = sub.add_parser("seed-demo", parents=[common], help="create the demo clinic and people")
+    seed.set_defaults(func=cmd_seed_demo)
+
+    token = sub.add_parser("token", parents=[common], help="mint a development access token")
+    token.add_argument("--role", required=True, choices=[r.value for r in Role])
+    token.add_argument("--subject", required=True)
+    token.set_defaults(func=cmd_token)
+
+    audit = sub.add_parser("audit", parents=[common], help="audit log tools")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_sub.add_parser("verify", parents=[common], help="check every hash chain")
+    verify.add_argument("--citizen-id", default=None)
+    verify.set_defaults(func=cmd_audit_verify)
+
+    keys = sub.add_parser("keys", parents=[common], help="signing keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    rotate = keys_sub.add_parser("rotate", parents=[common], help="add a new signing key")
+    rotate.set_defaults(func=cmd_keys_rotate)
+    return parser
+
+
+def _fail(kind: str, detail: str, code: int) -> int:
+    sys.stderr.write(
+        msgspec.json.encode({"error": {"type": kind, "detail": detail}}).decode() + "\n"
+    )
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except CliError as exc:
+        return _fail(exc.kind, exc.detail, exc.code)
+    except (Invalid, ValueError) as exc:
+        return _fail(getattr(exc, "kind", "invalid"), str(exc), 2)
+    except DomainError as exc:
+        return _fail(exc.kind, exc.detail, 2)
+    except OSError as exc:
+        return _fail("io-error", str(exc), 1)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

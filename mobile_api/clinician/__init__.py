@@ -1,0 +1,19 @@
+"""The clinician API, `/v1/clinician/...`: only the clinician's own clinic."""
+
+from __future__ import annotations
+
+from litestar import Router
+
+from app.domain.identity import Role
+from mobile_api.clinician.citizens import ClinicianCitizensController
+from mobile_api.security import require_role
+
+__all__ = ["clinician_router"]
+
+clinician_router = Router(
+    path="/v1/clinician",
+    route_handlers=[ClinicianCitizensController],
+    guards=[require_role(Role.CLINICIAN)],
+    tags=["clinician"],
+    security=[{"bearer": []}],
+)

@@ -1,0 +1,34 @@
+"""The gateway API, `/v1/gateway/...`: a paired gateway writes for its own citizen only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Request, Router, get
+
+from app.domain.identity import Role
+from mobile_api.security import principal_of, require_role
+
+__all__ = ["gateway_router"]
+
+
+class GatewaySelf(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    name: str
+
+
+@get("/me", operation_id="getGatewayMe")
+async def gateway_me(request: Request[Any, Any, Any]) -> GatewaySelf:
+    """Which gateway these credentials belong to (a connectivity check for installers)."""
+    p = principal_of(request)
+    return GatewaySelf(id=p.id, name=p.name)
+
+
+gateway_router = Router(
+    path="/v1/gateway",
+    route_handlers=[gateway_me],
+    guards=[require_role(Role.GATEWAY)],
+    tags=["gateway"],
+    security=[{"bearer": []}],
+)

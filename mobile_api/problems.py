@@ -1,0 +1,144 @@
+"""RFC 9457 problem+json for every error, with a stable type and a Danish/English title.
+
+Handlers here catch domain errors, Litestar's own HTTP errors (routing, validation, body
+size) and anything unexpected, so no error leaves the app in another shape.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthenticated
+
+__all__ = ["PROBLEM_BASE", "PROBLEM_JSON", "Problem", "exception_handlers", "problem_response"]
+
+log = logging.getLogger("minlaege.problems")
+
+PROBLEM_BASE = "https://minlaege.dk/problems/"
+PROBLEM_JSON = "application/problem+json"
+
+#: kind -> (Danish title, English title)
+TITLES: dict[str, tuple[str, str]] = {
+    "validation": ("Ugyldig forespørgsel", "Invalid request"),
+    "invalid": ("Ugyldige oplysninger", "Invalid data"),
+    "unauthenticated": ("Du er ikke logget ind", "Not logged in"),
+    "invalid-token": ("Ugyldigt login", "Invalid credentials"),
+    "token-expired": ("Dit login er udløbet", "Your login has expired"),
+    "token-reused": ("Sessionen er afsluttet", "The session has ended"),
+    "invalid-id-token": ("Login blev afvist", "Login was refused"),
+    "insufficient-assurance": ("Login-sikringsniveauet er for lavt", "Login assurance too low"),
+    "unknown-subject": ("Ukendt bruger", "Unknown user"),
+    "gateway-revoked": ("Gatewayen er tilbagekaldt", "The gateway is revoked"),
+    "login-provider-unavailable": ("Login er ikke tilgængeligt", "Login is unavailable"),
+    "login-not-configured": ("Login er ikke sat op", "Login is not configured"),
+    "forbidden": ("Ingen adgang", "Access denied"),
+    "not-found": ("Ikke fundet", "Not found"),
+    "method-not-allowed": ("Metoden er ikke tilladt", "Method not allowed"),
+    "conflict": ("Konflikt", "Conflict"),
+    "too-large": ("Forespørgslen er for stor", "Request too large"),
+    "unsupported-media-type": ("Forkert indholdstype", "Unsupported media type"),
+    "not-ready": ("Tjenesten er ikke klar", "Service not ready"),
+    "internal": ("Der skete en fejl hos os", "Something went wrong on our side"),
+    "error": ("Fejl", "Error"),
+}
+
+_STATUS_KIND = {
+    400: "validation",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    413: "too-large",
+    415: "unsupported-media-type",
+    422: "invalid",
+    503: "not-ready",
+}
+
+_DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
+    (NotFound, 404),
+    (Conflict, 409),
+    (Forbidden, 403),
+    (Unauthenticated, 401),
+    (Invalid, 422),
+)
+
+
+class Problem(msgspec.Struct, omit_defaults=True, kw_only=True):
+    """An RFC 9457 problem document."""
+
+    type: str
+    title: str
+    status: int
+    detail: str = ""
+    instance: str = ""
+    errors: list[dict[str, Any]] = msgspec.field(default_factory=list)
+
+
+def _english(request: Request[Any, Any, Any]) -> bool:
+    accept = request.headers.get("accept-language", "")
+    return accept.strip().lower().startswith("en")
+
+
+def problem_response(
+    request: Request[Any, Any, Any],
+    *,
+    status: int,
+    kind: str,
+    detail: str = "",
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Problem]:
+    da, en = TITLES.get(kind, TITLES["error"])
+    body = Problem(
+        type=PROBLEM_BASE + kind,
+        title=en if _english(request) else da,
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        errors=errors or [],
+    )
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _domain(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    assert isinstance(exc, DomainError)
+    status = next((code for cls, code in _DOMAIN_STATUS if isinstance(exc, cls)), 400)
+    headers = {"WWW-Authenticate": 'Bearer realm="minlaege"'} if status == 401 else None
+    return problem_response(
+        request, status=status, kind=exc.kind, detail=exc.detail, headers=headers
+    )
+
+
+def _http(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    assert isinstance(exc, HTTPException)
+    status = exc.status_code
+    kind = _STATUS_KIND.get(status, "error")
+    errors: list[dict[str, Any]] = []
+    if isinstance(exc, ValidationException) and isinstance(exc.extra, list):
+        errors = [e if isinstance(e, dict) else {"message": str(e)} for e in exc.extra]
+    headers = dict(exc.headers or {})
+    if status == 401:
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="minlaege"')
+    return problem_response(
+        request, status=status, kind=kind, detail=exc.detail, errors=errors, headers=headers
+    )
+
+
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(
+        request, status=500, kind="internal", detail="The error has been logged."
+    )
+
+
+exception_handlers: dict[type[Exception] | int, Any] = {
+    DomainError: _domain,
+    HTTPException: _http,
+    Exception: _unexpected,
+}

@@ -1,0 +1,94 @@
+"""The composition root: settings in, every port wired to its adapter, once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from adapters.clock import SystemClock
+from adapters.identity.cpr_vault import AesGcmCprVault, load_data_key
+from adapters.identity.keys import KeyRing
+from adapters.identity.oidc import OidcVerifier
+from adapters.identity.tokens import JwtSigner
+from app.ports import Clock, Store
+from app.services.auth import AuthContext
+from app.settings import Settings
+from app.store import open_store
+
+__all__ = ["Runtime"]
+
+
+@dataclass(slots=True)
+class Runtime:
+    """Everything a request handler or a CLI command needs, built from Settings."""
+
+    settings: Settings
+    store: Store
+    clock: Clock
+    ring: KeyRing
+    signer: JwtSigner
+    vault: AesGcmCprVault
+    http: httpx.AsyncClient
+    verifier: OidcVerifier | None
+    _owns_http: bool = True
+
+    @classmethod
+    async def open(
+        cls,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        http: httpx.AsyncClient | None = None,
+    ) -> Runtime:
+        """Open the store (migrating it) and load keys; dev/test make missing keys."""
+        create_keys = not settings.production
+        ring = KeyRing.load(settings.keys_dir, create=create_keys)
+        vault = AesGcmCprVault(
+            load_data_key(settings.data_key, settings.keys_dir, create=create_keys)
+        )
+        owns_http = http is None
+        client = http or httpx.AsyncClient(http2=True, follow_redirects=False)
+        verifier = (
+            OidcVerifier(
+                settings.oidc_issuer,
+                settings.oidc_client_id,
+                http=client,
+                cache_seconds=settings.oidc_cache_seconds,
+            )
+            if settings.oidc_issuer
+            else None
+        )
+        store = await open_store(settings.db_url)
+        return cls(
+            settings=settings,
+            store=store,
+            clock=clock or SystemClock(),
+            ring=ring,
+            signer=JwtSigner(
+                ring,
+                issuer=settings.token_issuer,
+                audience=settings.token_audience,
+                ttl_seconds=settings.access_token_seconds,
+            ),
+            vault=vault,
+            http=client,
+            verifier=verifier,
+            _owns_http=owns_http,
+        )
+
+    @property
+    def auth(self) -> AuthContext:
+        return AuthContext(
+            store=self.store,
+            clock=self.clock,
+            signer=self.signer,
+            vault=self.vault,
+            verifier=self.verifier,
+            refresh_seconds=self.settings.refresh_token_seconds,
+        )
+
+    async def close(self) -> None:
+        await self.store.close()
+        if self._owns_http:
+            await self.http.aclose()

@@ -1,0 +1,99 @@
+"""Who is calling and what they may send: bearer auth, role guards, content types.
+
+The middleware verifies our access token and resolves the caller against the store on
+every request (so revocation is immediate); each router carries a guard for its role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import HTTPException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from app.domain.identity import Principal, Role
+from app.errors import Forbidden, Unauthenticated
+from app.services.accounts import resolve_principal
+from mobile_api.runtime import Runtime
+
+__all__ = [
+    "JSON_ONLY",
+    "BearerAuth",
+    "check_content_type",
+    "principal_of",
+    "require_role",
+]
+
+JSON_ONLY = ("application/json",)
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def runtime_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Runtime:
+    runtime: Runtime = connection.app.state.runtime
+    return runtime
+
+
+class BearerAuth(AbstractAuthenticationMiddleware):
+    """`Authorization: Bearer <our access token>` → a Principal in `request.user`."""
+
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        header = connection.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("send an access token: Authorization: Bearer …")
+        runtime = runtime_of(connection)
+        role, subject = runtime.signer.verify(token.strip())
+        async with runtime.store.read() as uow:
+            principal = await resolve_principal(uow, role, subject)
+        return AuthenticationResult(user=principal, auth=token)
+
+
+def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    user = connection.scope.get("user")
+    if not isinstance(user, Principal):
+        raise Unauthenticated("not authenticated")
+    return user
+
+
+def require_role(
+    role: Role,
+) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
+    """A guard that admits only callers of one role."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        if principal_of(connection).role is not role:
+            raise Forbidden(f"this API is for the {role.value} role", kind="forbidden")
+
+    return guard
+
+
+def check_content_type(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """415 unless a request with a body declares a type its handler reads.
+
+    Handlers read JSON unless their `opt["accept"]` lists other media types (uploads).
+    """
+    if connection.scope.get("method") not in _BODY_METHODS:
+        return
+    length = connection.headers.get("content-length")
+    chunked = "chunked" in connection.headers.get("transfer-encoding", "").lower()
+    if not chunked and (length is None or length.strip() == "0"):
+        return
+    accepted: tuple[str, ...] = tuple(handler.opt.get("accept", JSON_ONLY))
+    media = connection.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    ok = media in accepted or (
+        "application/json" in accepted
+        and media.startswith("application/")
+        and media.endswith("+json")
+    )
+    if not ok:
+        raise HTTPException(
+            status_code=415,
+            detail=f"send the body as {' or '.join(accepted)}, not {media or 'without a Content-Type'}",
+        )
