@@ -33,20 +33,28 @@ def create_app(
     *,
     clock: Clock | None = None,
     http: httpx.AsyncClient | None = None,
+    runtime: Runtime | None = None,
 ) -> Litestar:
-    """The app; the Runtime (store, keys, login) opens at startup and closes at shutdown."""
-    config = settings or load_settings()
+    """The app; its Runtime (store, keys, login) opens at startup and closes at shutdown.
+
+    A caller that passes an open `runtime` owns it (tests, embedding): the app uses it
+    and leaves closing it to the caller.
+    """
+    config = runtime.settings if runtime is not None else settings or load_settings()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        runtime = await Runtime.open(config, clock=clock, http=http)
-        app.state.runtime = runtime
+        if runtime is not None:
+            yield
+            return
+        opened = await Runtime.open(config, clock=clock, http=http)
+        app.state.runtime = opened
         try:
             yield
         finally:
-            await runtime.close()
+            await opened.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             live,
             ready,
@@ -75,3 +83,6 @@ def create_app(
         ),
         debug=False,
     )
+    if runtime is not None:
+        app.state.runtime = runtime
+    return app

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 import msgspec
 from litestar import Controller, Request, post
+from litestar.params import JSONBody
 
 from app.domain.identity import Role
 from app.services import auth
@@ -32,7 +33,9 @@ class SessionController(Controller):
     opt = {"exclude_from_auth": True}
 
     @post("/login", operation_id="login", status_code=200)
-    async def login(self, request: Request[Any, Any, Any], data: LoginRequest) -> auth.TokenPair:
+    async def login(
+        self, request: Request[Any, Any, Any], data: JSONBody[LoginRequest]
+    ) -> auth.TokenPair:
         """Exchange a national-login ID token (NSIS substantial or higher) for our tokens."""
         return await auth.login(
             runtime_of(request).auth, role=Role(data.role), id_token=data.id_token, nonce=data.nonce
@@ -40,12 +43,12 @@ class SessionController(Controller):
 
     @post("/refresh", operation_id="refresh", status_code=200)
     async def refresh(
-        self, request: Request[Any, Any, Any], data: RefreshRequest
+        self, request: Request[Any, Any, Any], data: JSONBody[RefreshRequest]
     ) -> auth.TokenPair:
         """Rotate the refresh token; a reused one ends the whole session."""
         return await auth.refresh(runtime_of(request).auth, data.refresh_token)
 
     @post("/logout", operation_id="logout", status_code=204)
-    async def logout(self, request: Request[Any, Any, Any], data: RefreshRequest) -> None:
+    async def logout(self, request: Request[Any, Any, Any], data: JSONBody[RefreshRequest]) -> None:
         """Revoke the refresh token and every token rotated from it."""
         await auth.logout(runtime_of(request).auth, data.refresh_token)

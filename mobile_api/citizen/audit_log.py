@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get
-from litestar.params import Parameter
+from litestar.params import FromQuery, QueryParameter
 
 from app.domain.audit_texts import describe
 from app.services import audit
@@ -49,8 +49,8 @@ class AuditLogController(Controller):
     async def list_entries(
         self,
         request: Request[Any, Any, Any],
-        cursor: str | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+        cursor: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> AuditLogPage:
         """A page of the log; this read is itself logged."""
         runtime = runtime_of(request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.params import FromPath
 
 from app.errors import NotFound
 from app.services.audit import event_for, record
@@ -24,7 +25,9 @@ class GatewayController(Controller):
             return [gateway_view(g) for g in await uow.gateways.for_citizen(me.id)]
 
     @get("/{gateway_id:str}", operation_id="getGateway")
-    async def get_gateway(self, request: Request[Any, Any, Any], gateway_id: str) -> GatewayView:
+    async def get_gateway(
+        self, request: Request[Any, Any, Any], gateway_id: FromPath[str]
+    ) -> GatewayView:
         me = principal_of(request)
         async with runtime_of(request).store.read() as uow:
             gateway = await uow.gateways.get(gateway_id)
@@ -33,7 +36,9 @@ class GatewayController(Controller):
         return gateway_view(gateway)
 
     @post("/{gateway_id:str}/revoke", operation_id="revokeGateway", status_code=200)
-    async def revoke(self, request: Request[Any, Any, Any], gateway_id: str) -> GatewayView:
+    async def revoke(
+        self, request: Request[Any, Any, Any], gateway_id: FromPath[str]
+    ) -> GatewayView:
         """Revoke at once: the gateway's next request is refused."""
         runtime = runtime_of(request)
         me = principal_of(request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, patch
+from litestar.params import JSONBody
 
 from app.errors import NotFound
 from app.services.accounts import ProfileChange, update_profile
@@ -28,7 +29,9 @@ class ProfileController(Controller):
         return citizen_view(citizen)
 
     @patch(operation_id="updateMe")
-    async def update_me(self, request: Request[Any, Any, Any], data: ProfileChange) -> CitizenView:
+    async def update_me(
+        self, request: Request[Any, Any, Any], data: JSONBody[ProfileChange]
+    ) -> CitizenView:
         """Change name, time zone (IANA) or language (da/en)."""
         me = principal_of(request)
         async with runtime_of(request).store.transaction() as uow:

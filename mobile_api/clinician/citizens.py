@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get
+from litestar.params import FromPath
 
 from app.services.clinic import citizen_for_clinician
 from mobile_api.security import principal_of, runtime_of
@@ -29,7 +30,9 @@ class ClinicianCitizensController(Controller):
         return ClinicianView(id=p.id, name=p.name, clinic_id=p.clinic_id)
 
     @get("/citizens/{citizen_id:str}", operation_id="getClinicCitizen")
-    async def citizen(self, request: Request[Any, Any, Any], citizen_id: str) -> CitizenView:
+    async def citizen(
+        self, request: Request[Any, Any, Any], citizen_id: FromPath[str]
+    ) -> CitizenView:
         """A patient of the caller's clinic; 404 for anyone else."""
         runtime = runtime_of(request)
         async with runtime.store.transaction() as uow:
