@@ -36,6 +36,13 @@ async def ensure_citizen(
         except ValueError as exc:
             raise Invalid(str(exc)) from exc
     found = await uow.citizens.by_subject(subject)
+    if found is None and digits:
+        # The same person under a new login subject (e.g. a new broker id): the CPR
+        # number, verified by the national login, decides who they are.
+        same_person = await uow.citizens.by_cpr_hash(vault.lookup_hash(digits))
+        if same_person is not None:
+            found = msgspec.structs.replace(same_person, subject=subject)
+            await uow.citizens.update(found)
     if found is None:
         citizen = Citizen(id=new_id(), subject=subject, name=name, created_at=clock.now())
         await uow.citizens.add(

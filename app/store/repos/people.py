@@ -77,8 +77,16 @@ class SqlCitizens:
 
     async def update(self, citizen: Citizen) -> None:
         await self._c.execute(
-            "UPDATE citizens SET name = ?, timezone = ?, language = ?, clinic_id = ? WHERE id = ?",
-            (citizen.name, citizen.timezone, citizen.language, citizen.clinic_id, citizen.id),
+            "UPDATE citizens SET subject = ?, name = ?, timezone = ?, language = ?, clinic_id = ?"
+            " WHERE id = ?",
+            (
+                citizen.subject,
+                citizen.name,
+                citizen.timezone,
+                citizen.language,
+                citizen.clinic_id,
+                citizen.id,
+            ),
         )
 
     async def set_cpr(self, citizen_id: str, *, cpr_hash: str, cpr_sealed: str) -> None:
