@@ -97,6 +97,18 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_gatt_decode(args: argparse.Namespace) -> int:
+    from adapters.ingest.ble_gatt import GattError, decode_hex
+
+    try:
+        reading = decode_hex(args.uuid, args.hex)
+    except GattError as exc:
+        detail = {"characteristic": exc.characteristic, "offset": exc.offset}
+        raise CliError("gatt-decode", f"{exc} ({msgspec.json.encode(detail).decode()})") from exc
+    _emit(reading)
+    return 0
+
+
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
     settings = _settings(args)
     key = generate_key(settings.keys_dir)
@@ -154,6 +166,13 @@ def _parser() -> argparse.ArgumentParser:
     verify = audit_sub.add_parser("verify", parents=[common], help="check every hash chain")
     verify.add_argument("--citizen-id", default=None)
     verify.set_defaults(func=cmd_audit_verify)
+
+    gatt = sub.add_parser("gatt", parents=[common], help="Bluetooth GATT tools")
+    gatt_sub = gatt.add_subparsers(dest="gatt_command", required=True)
+    decode = gatt_sub.add_parser("decode", parents=[common], help="decode one characteristic value")
+    decode.add_argument("--uuid", required=True, help="e.g. 2A35")
+    decode.add_argument("--hex", required=True, help="the raw value in hex")
+    decode.set_defaults(func=cmd_gatt_decode)
 
     keys = sub.add_parser("keys", parents=[common], help="signing keys")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)

@@ -192,3 +192,19 @@ def test_postgres_url_selects_postgres(tmp_path: Path, db_url: str) -> None:
     r = run("seed-demo", "--db", db_url, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert not (tmp_path / "var" / "minlaege.db").exists()
+
+
+def test_gatt_decode_prints_the_contract_shape(tmp_path: Path) -> None:
+    r = run("gatt", "decode", "--uuid", "2A37", "--hex", "1E55 3200 2100", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["characteristic"] == "2A37"
+    assert out["samples"] == [{"metric": "heart_rate", "value": 85.0, "unit": "bpm"}]
+    assert out["time"] is None
+
+
+def test_gatt_decode_truncated_names_offset(tmp_path: Path) -> None:
+    r = run("gatt", "decode", "--uuid", "2A35", "--hex", "1E8A00", cwd=tmp_path)
+    assert r.returncode == 2
+    detail = json.loads(r.stderr)["error"]["detail"]
+    assert "2A35" in detail and "offset 3" in detail

@@ -1,0 +1,1 @@
+"""Ingest: readers that turn outside formats (Apple Health, FIT) into normalised samples."""
