@@ -36,7 +36,7 @@ class SigningKey(msgspec.Struct, frozen=True):
 def generate_key(keys_dir: Path, *, now: datetime | None = None) -> SigningKey:
     """Write a new P-256 key; its id sorts after every older one."""
     keys_dir.mkdir(parents=True, exist_ok=True)
-    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S")
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S%f")
     kid = f"{stamp}-{secrets.token_hex(4)}"
     key = ec.generate_private_key(ec.SECP256R1())
     pem = key.private_bytes(
