@@ -17,6 +17,7 @@ from app.domain.audit import AuditEntry
 from app.domain.identity import Role
 from app.domain.people import Citizen, Clinic, Clinician, Gateway
 from app.domain.slots import Slot
+from app.domain.sources import StoredSource
 
 __all__ = [
     "AuditRepository",
@@ -25,12 +26,17 @@ __all__ = [
     "ClinicianRepository",
     "Clock",
     "CprVault",
+    "DailyRepository",
+    "DailyRow",
     "GatewayRepository",
     "IdTokenClaims",
     "IdTokenVerifier",
     "RefreshTokenRecord",
     "RefreshTokenRepository",
+    "SampleRepository",
+    "SampleRow",
     "SlotRepository",
+    "SourceRepository",
     "Store",
     "TokenSigner",
     "UnitOfWork",
@@ -109,6 +115,45 @@ class SlotRepository(Protocol):
     async def free(self, clinic_id: str, start: datetime, end: datetime) -> list[Slot]: ...
 
 
+#: (citizen_id, metric, start_ms, source_no, end_ms, value, stage, external_id)
+SampleRow = tuple[str, str, int, int, int, float, str, str | None]
+
+
+class DailyRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One roll-up row: `total` for cumulative metrics, the rest for discrete ones."""
+
+    day: str
+    total: float | None = None
+    count: int
+    min: float | None = None
+    max: float | None = None
+    mean: float | None = None
+
+
+class SourceRepository(Protocol):
+    async def for_citizen(self, citizen_id: str) -> list[StoredSource]: ...
+    async def add(
+        self, citizen_id: str, *, key: str, name: str, kind: str, device: str | None, at: datetime
+    ) -> int: ...
+    async def set_priorities(self, citizen_id: str, order: Sequence[str]) -> None: ...
+
+
+class SampleRepository(Protocol):
+    async def insert(self, rows: Sequence[SampleRow]) -> int: ...
+    async def between(
+        self, citizen_id: str, metric: str, start_from: int, start_before: int
+    ) -> list[tuple[int, int, float, int, str]]: ...
+
+
+class DailyRepository(Protocol):
+    async def replace(
+        self, citizen_id: str, metric: str, days: Sequence[str], rows: Sequence[DailyRow]
+    ) -> None: ...
+    async def series(
+        self, citizen_id: str, metric: str, first: str, last: str
+    ) -> list[DailyRow]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction and the repositories that work inside it."""
 
@@ -119,6 +164,9 @@ class UnitOfWork(Protocol):
     audit: AuditRepository
     refresh_tokens: RefreshTokenRepository
     slots: SlotRepository
+    sources: SourceRepository
+    samples: SampleRepository
+    daily: DailyRepository
 
 
 class Store(Protocol):

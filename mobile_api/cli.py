@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -97,6 +99,82 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _progress_bar() -> Callable[[float], None] | None:
+    """A one-line bar on stderr when it is a terminal; nothing otherwise."""
+    if not sys.stderr.isatty():
+        return None
+    shown = [-1]
+
+    def show(fraction: float) -> None:
+        percent = int(max(0.0, min(1.0, fraction)) * 100)
+        if percent != shown[0]:
+            shown[0] = percent
+            bar = "#" * (percent // 4)
+            sys.stderr.write(f"\r[{bar:<25}] {percent:3d}%")
+            if percent == 100:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+
+    return show
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from adapters.ingest.files import BROKEN_FILE, detect_format, item_source
+    from app.domain.ids import new_id
+    from app.services.ingest import ingest
+
+    path = Path(args.path)
+    if not path.is_file():
+        raise CliError("not-found", f"no such file: {path}")
+    try:
+        fmt = detect_format(path) if args.format == "auto" else args.format
+    except BROKEN_FILE as exc:
+        raise CliError(getattr(exc, "kind", "invalid-file"), str(exc)) from exc
+
+    async def work(runtime: Runtime) -> Any:
+        async with runtime.store.transaction() as uow:
+            citizen = await ensure_citizen(uow, runtime.clock, runtime.vault, subject=args.citizen)
+        return await ingest(
+            runtime.store,
+            runtime.clock,
+            citizen_id=citizen.id,
+            items=item_source(path, fmt, _progress_bar()),
+            import_id=new_id(),
+            fmt=fmt,
+        )
+
+    try:
+        _emit(asyncio.run(_with_runtime(_settings(args), work)))
+    except BROKEN_FILE as exc:
+        raise CliError(getattr(exc, "kind", "invalid-file"), str(exc)) from exc
+    return 0
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise CliError("invalid", f"{text!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def cmd_daily(args: argparse.Namespace) -> int:
+    from app.services.wearables import daily_series, parse_metric
+
+    metric = parse_metric(args.metric)
+    first, last = _date(args.from_), _date(args.to)
+
+    async def work(runtime: Runtime) -> Any:
+        async with runtime.store.transaction() as uow:
+            citizen = await ensure_citizen(uow, runtime.clock, runtime.vault, subject=args.citizen)
+        async with runtime.store.read() as uow:
+            return await daily_series(
+                uow, citizen_id=citizen.id, metric=metric, first=first, last=last
+            )
+
+    _emit(asyncio.run(_with_runtime(_settings(args), work)))
+    return 0
+
+
 def cmd_gatt_decode(args: argparse.Namespace) -> int:
     from adapters.ingest.ble_gatt import GattError, decode_hex
 
@@ -166,6 +244,19 @@ def _parser() -> argparse.ArgumentParser:
     verify = audit_sub.add_parser("verify", parents=[common], help="check every hash chain")
     verify.add_argument("--citizen-id", default=None)
     verify.set_defaults(func=cmd_audit_verify)
+
+    imp = sub.add_parser("import", parents=[common], help="import an Apple Health or FIT file")
+    imp.add_argument("path")
+    imp.add_argument("--citizen", required=True, help="the citizen's subject")
+    imp.add_argument("--format", default="auto", choices=["auto", "apple-health", "fit"])
+    imp.set_defaults(func=cmd_import)
+
+    daily = sub.add_parser("daily", parents=[common], help="a metric's daily series")
+    daily.add_argument("--citizen", required=True, help="the citizen's subject")
+    daily.add_argument("--metric", required=True)
+    daily.add_argument("--from", dest="from_", required=True, help="YYYY-MM-DD, inclusive")
+    daily.add_argument("--to", required=True, help="YYYY-MM-DD, inclusive")
+    daily.set_defaults(func=cmd_daily)
 
     gatt = sub.add_parser("gatt", parents=[common], help="Bluetooth GATT tools")
     gatt_sub = gatt.add_subparsers(dest="gatt_command", required=True)

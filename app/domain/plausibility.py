@@ -10,7 +10,7 @@ from __future__ import annotations
 from app.domain.metrics import Metric
 from app.domain.samples import RejectReason, Sample
 
-__all__ = ["FUTURE_SKEW_MS", "RANGES", "check"]
+__all__ = ["FUTURE_SKEW_MS", "MAX_DURATION_MS", "RANGES", "check"]
 
 #: inclusive (low, high) in the normalised unit of each metric
 RANGES: dict[Metric, tuple[float, float]] = {
@@ -33,10 +33,14 @@ RANGES: dict[Metric, tuple[float, float]] = {
 #: clocks drift; a sample a few minutes "ahead" of ours is not from the future
 FUTURE_SKEW_MS = 5 * 60 * 1000
 
+#: no single record spans more than two days (a night's sleep, a long hike do not);
+#: longer ones are device errors, and the bound keeps day roll-ups to a short look-back
+MAX_DURATION_MS = 48 * 3600 * 1000
+
 
 def check(sample: Sample, now_ms: int) -> RejectReason | None:
     """Why a sample must be refused, or None when it is plausible."""
-    if sample.start_ms > sample.end_ms:
+    if sample.start_ms > sample.end_ms or sample.end_ms - sample.start_ms > MAX_DURATION_MS:
         return RejectReason.BAD_INTERVAL
     if sample.end_ms > now_ms + FUTURE_SKEW_MS:
         return RejectReason.FUTURE_TIME

@@ -26,6 +26,15 @@ class Connection(Protocol):
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
 
+    async def insert_ignore(
+        self, table: str, columns: Sequence[str], pg_types: Sequence[str], rows: Sequence[Row]
+    ) -> int:
+        """Insert rows, skipping any that clash with a unique key; how many went in.
+
+        `pg_types` name each column's PostgreSQL type (for its array-based bulk path).
+        """
+        ...
+
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...

@@ -54,6 +54,20 @@ class PostgresConnection:
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         await self._conn.executemany(_numbered(sql), rows)
 
+    async def insert_ignore(
+        self, table: str, columns: Sequence[str], pg_types: Sequence[str], rows: Sequence[Row]
+    ) -> int:
+        if not rows:
+            return 0
+        arrays = [list(col) for col in zip(*rows, strict=True)]
+        unnest = ", ".join(f"${i}::{t}[]" for i, t in enumerate(pg_types, start=1))
+        status: str = await self._conn.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({unnest})"
+            " ON CONFLICT DO NOTHING",
+            *arrays,
+        )
+        return _rowcount(status)
+
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         row = await self._conn.fetchrow(_numbered(sql), *params)
         return None if row is None else tuple(row)

@@ -52,6 +52,20 @@ class SqliteConnection:
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         await self._conn.executemany(sql, rows)
 
+    async def insert_ignore(
+        self, table: str, columns: Sequence[str], pg_types: Sequence[str], rows: Sequence[Row]
+    ) -> int:
+        if not rows:
+            return 0
+        marks = ", ".join("?" * len(columns))
+        cursor = await self._conn.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) ON CONFLICT DO NOTHING",
+            rows,
+        )
+        count = cursor.rowcount
+        await cursor.close()
+        return count
+
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         async with self._conn.execute(sql, params) as cursor:
             row = await cursor.fetchone()

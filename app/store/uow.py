@@ -7,15 +7,19 @@ from app.ports import (
     CitizenRepository,
     ClinicianRepository,
     ClinicRepository,
+    DailyRepository,
     GatewayRepository,
     RefreshTokenRepository,
+    SampleRepository,
     SlotRepository,
+    SourceRepository,
 )
 from app.store.db import Connection
 from app.store.repos.audit import SqlAudit
 from app.store.repos.people import SqlCitizens, SqlClinicians, SqlClinics, SqlGateways
 from app.store.repos.sessions import SqlRefreshTokens
 from app.store.repos.slots import SqlSlots
+from app.store.repos.wearables import SqlDaily, SqlSamples, SqlSources
 
 __all__ = ["SqlUnitOfWork"]
 
@@ -32,3 +36,6 @@ class SqlUnitOfWork:
         self.audit: AuditRepository = SqlAudit(conn)
         self.refresh_tokens: RefreshTokenRepository = SqlRefreshTokens(conn)
         self.slots: SlotRepository = SqlSlots(conn)
+        self.sources: SourceRepository = SqlSources(conn)
+        self.samples: SampleRepository = SqlSamples(conn)
+        self.daily: DailyRepository = SqlDaily(conn)

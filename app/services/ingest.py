@@ -1,0 +1,233 @@
+"""Ingest: typed samples in, plausible new samples stored, the touched days re-rolled.
+
+parse (an adapter's iterator, run in a worker thread) → plausibility → source numbers →
+bulk insert that skips the same sample (§4) → roll-ups for every (metric, local day) an
+import touched. Everything happens in one transaction: a file that turns out broken
+halfway stores nothing, and re-importing a file stores nothing new.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+import time
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from app.domain.metrics import METRICS, Metric, MetricKind, SleepStage
+from app.domain.plausibility import MAX_DURATION_MS, check
+from app.domain.rollup import CumulativeRecord, cumulative_total, discrete_stats
+from app.domain.samples import Rejected, RejectReason, Sample
+from app.domain.sources import ranked
+from app.domain.time import local_day_bounds, to_ms
+from app.ports import Clock, DailyRow, SampleRow, Store, UnitOfWork
+
+__all__ = ["BATCH", "ImportReport", "ItemSource", "ingest", "reroll"]
+
+BATCH = 20_000
+_DAY_MS = 86_400_000
+#: sleep stages that count as time asleep in the daily total
+_ASLEEP = frozenset({SleepStage.ASLEEP, SleepStage.CORE, SleepStage.DEEP, SleepStage.REM})
+
+ItemSource = Callable[[], Iterator[Sample | Rejected]]
+
+
+class ImportReport(msgspec.Struct, kw_only=True):
+    """The import report of contracts §3."""
+
+    import_id: str
+    format: str
+    status: str = "done"
+    records_read: int = 0
+    samples_stored: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    rejected_reasons: dict[str, int] = msgspec.field(
+        default_factory=lambda: {r.value: 0 for r in RejectReason}
+    )
+    seconds: float = 0.0
+
+
+_DONE = object()
+
+
+async def _batches(items: ItemSource, size: int) -> AsyncIterator[list[Sample | Rejected]]:
+    """Run the (CPU-bound, blocking) adapter in a thread; hand over bounded batches.
+
+    At most a few batches wait in the queue, so memory stays flat however large the file.
+    An exception in the adapter is re-raised here, in the caller's task.
+    """
+    handoff: queue.Queue[object] = queue.Queue(maxsize=3)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            batch: list[Sample | Rejected] = []
+            for item in items():
+                batch.append(item)
+                if len(batch) >= size:
+                    handoff.put(batch)
+                    batch = []
+                    if stop.is_set():
+                        return
+            handoff.put(batch)
+            handoff.put(_DONE)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            handoff.put(exc)
+
+    thread = threading.Thread(target=produce, name="ingest-parse", daemon=True)
+    thread.start()
+    loop = asyncio.get_running_loop()
+    try:
+        while True:
+            got = await loop.run_in_executor(None, handoff.get)
+            if got is _DONE:
+                return
+            if isinstance(got, BaseException):
+                raise got
+            assert isinstance(got, list)
+            yield got
+    finally:
+        stop.set()
+        while thread.is_alive():  # drain so a blocked producer can finish
+            try:
+                handoff.get_nowait()
+            except queue.Empty:
+                await asyncio.sleep(0.01)
+        thread.join()
+
+
+async def ingest(
+    store: Store,
+    clock: Clock,
+    *,
+    citizen_id: str,
+    items: ItemSource,
+    import_id: str,
+    fmt: str,
+) -> ImportReport:
+    """Import everything `items` yields for one citizen, atomically; the §3 report."""
+    began = time.perf_counter()
+    report = ImportReport(import_id=import_id, format=fmt)
+    reasons: Counter[str] = Counter()
+    now_ms = to_ms(clock.now())
+    touched: dict[Metric, set[int]] = {}
+    async with store.transaction() as uow:
+        known = {s.key: s.source_no for s in await uow.sources.for_citizen(citizen_id)}
+        async for batch in _batches(items, BATCH):
+            rows: list[SampleRow] = []
+            for item in batch:
+                report.records_read += 1
+                if isinstance(item, Rejected):
+                    reasons[item.reason.value] += 1
+                    continue
+                problem = check(item, now_ms)
+                if problem is not None:
+                    reasons[problem.value] += 1
+                    continue
+                src = item.source
+                number = known.get(src.key)
+                if number is None:
+                    number = await uow.sources.add(
+                        citizen_id,
+                        key=src.key,
+                        name=src.name,
+                        kind=src.kind.value,
+                        device=src.device,
+                        at=clock.now(),
+                    )
+                    known[src.key] = number
+                rows.append(
+                    (
+                        citizen_id,
+                        item.metric.value,
+                        item.start_ms,
+                        number,
+                        item.end_ms,
+                        item.value,
+                        item.stage or "",
+                        item.external_id,
+                    )
+                )
+                days = touched.setdefault(item.metric, set())
+                days.add(item.start_ms // _DAY_MS)
+                days.add(item.end_ms // _DAY_MS)
+            stored = await uow.samples.insert(rows)
+            report.samples_stored += stored
+            report.duplicates += len(rows) - stored
+        if report.samples_stored:
+            await reroll(uow, citizen_id, touched)
+    report.rejected = sum(reasons.values())
+    report.rejected_reasons.update(reasons)
+    report.seconds = round(time.perf_counter() - began, 3)
+    return report
+
+
+def _local_days(utc_days: set[int], zone: ZoneInfo) -> list[date]:
+    """Every local calendar day an instant in these UTC days can fall on."""
+    out: set[date] = set()
+    for d in utc_days:
+        base = datetime.fromtimestamp(d * 86_400, tz=UTC)
+        for edge in (base, base + timedelta(hours=23, minutes=59, seconds=59)):
+            out.add(edge.astimezone(zone).date())
+    return sorted(out)
+
+
+async def reroll(uow: UnitOfWork, citizen_id: str, touched: dict[Metric, set[int]]) -> None:
+    """Recompute the roll-ups of the touched days (UTC day numbers per metric)."""
+    citizen = await uow.citizens.get(citizen_id)
+    tz = citizen.timezone if citizen else "Europe/Copenhagen"
+    zone = ZoneInfo(tz)
+    ranks = {
+        s.source_no: i for i, s in enumerate(ranked(await uow.sources.for_citizen(citizen_id)))
+    }
+    for metric, utc_days in touched.items():
+        days = _local_days(utc_days, zone)
+        bounds: list[tuple[date, int, int]] = []
+        for d in days:
+            start, end = local_day_bounds(d, tz)
+            bounds.append((d, to_ms(start), to_ms(end)))
+        kind = METRICS[metric].kind
+        lookback = MAX_DURATION_MS if kind is not MetricKind.DISCRETE else 0
+        samples = await uow.samples.between(
+            citizen_id, metric.value, bounds[0][1] - lookback, bounds[-1][2]
+        )
+        starts = [s[0] for s in samples]
+        rows: list[DailyRow] = []
+        for day, lo, hi in bounds:
+            first = bisect_left(starts, lo - lookback)
+            last = bisect_left(starts, hi)
+            window = samples[first:last]
+            if kind is MetricKind.DISCRETE:
+                stats = discrete_stats([v for s, _, v, _, _ in window if s >= lo])
+                if stats is not None:
+                    rows.append(
+                        DailyRow(
+                            day=day.isoformat(),
+                            count=stats.count,
+                            min=stats.min,
+                            max=stats.max,
+                            mean=stats.mean,
+                        )
+                    )
+                continue
+            records = [
+                CumulativeRecord(s, e, v, ranks.get(n, len(ranks)))
+                for s, e, v, n, stage in window
+                if (e > lo or s == e) and (metric is not Metric.SLEEP or stage in _ASLEEP)
+            ]
+            if records:
+                rows.append(
+                    DailyRow(
+                        day=day.isoformat(),
+                        total=round(cumulative_total(records, lo, hi), 3),
+                        count=len(records),
+                    )
+                )
+        await uow.daily.replace(citizen_id, metric.value, [d.isoformat() for d in days], rows)

@@ -1,0 +1,115 @@
+"""Sources, samples and daily roll-ups in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from app.domain.sources import StoredSource
+from app.domain.time import to_ms
+from app.ports import DailyRow, SampleRow
+from app.store.db import Connection
+
+__all__ = ["SqlDaily", "SqlSamples", "SqlSources"]
+
+_SAMPLE_COLUMNS = (
+    "citizen_id",
+    "metric",
+    "start_ms",
+    "source_no",
+    "end_ms",
+    "value",
+    "stage",
+    "external_id",
+)
+_SAMPLE_PG_TYPES = ("text", "text", "bigint", "integer", "bigint", "float8", "text", "text")
+
+
+class SqlSources:
+    def __init__(self, conn: Connection) -> None:
+        self._c = conn
+
+    async def for_citizen(self, citizen_id: str) -> list[StoredSource]:
+        rows = await self._c.fetchall(
+            "SELECT source_no, key, name, kind, device, priority FROM sources"
+            " WHERE citizen_id = ? ORDER BY source_no",
+            (citizen_id,),
+        )
+        return [
+            StoredSource(source_no=r[0], key=r[1], name=r[2], kind=r[3], device=r[4], priority=r[5])
+            for r in rows
+        ]
+
+    async def add(
+        self, citizen_id: str, *, key: str, name: str, kind: str, device: str | None, at: datetime
+    ) -> int:
+        row = await self._c.fetchone(
+            "SELECT COALESCE(MAX(source_no), 0) + 1 FROM sources WHERE citizen_id = ?",
+            (citizen_id,),
+        )
+        number = int(row[0]) if row else 1
+        await self._c.execute(
+            "INSERT INTO sources (citizen_id, source_no, key, name, kind, device, priority,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
+            (citizen_id, number, key, name, kind, device, to_ms(at)),
+        )
+        return number
+
+    async def set_priorities(self, citizen_id: str, order: Sequence[str]) -> None:
+        await self._c.execute(
+            "UPDATE sources SET priority = NULL WHERE citizen_id = ?", (citizen_id,)
+        )
+        for position, key in enumerate(order):
+            await self._c.execute(
+                "UPDATE sources SET priority = ? WHERE citizen_id = ? AND key = ?",
+                (position, citizen_id, key),
+            )
+
+
+class SqlSamples:
+    def __init__(self, conn: Connection) -> None:
+        self._c = conn
+
+    async def insert(self, rows: Sequence[SampleRow]) -> int:
+        return await self._c.insert_ignore("samples", _SAMPLE_COLUMNS, _SAMPLE_PG_TYPES, rows)
+
+    async def between(
+        self, citizen_id: str, metric: str, start_from: int, start_before: int
+    ) -> list[tuple[int, int, float, int, str]]:
+        """(start, end, value, source_no, stage) of samples starting in [from, before), by start."""
+        rows = await self._c.fetchall(
+            "SELECT start_ms, end_ms, value, source_no, stage FROM samples"
+            " WHERE citizen_id = ? AND metric = ? AND start_ms >= ? AND start_ms < ?"
+            " ORDER BY start_ms",
+            (citizen_id, metric, start_from, start_before),
+        )
+        return [(int(r[0]), int(r[1]), float(r[2]), int(r[3]), str(r[4])) for r in rows]
+
+
+class SqlDaily:
+    def __init__(self, conn: Connection) -> None:
+        self._c = conn
+
+    async def replace(
+        self, citizen_id: str, metric: str, days: Sequence[str], rows: Sequence[DailyRow]
+    ) -> None:
+        """Drop the roll-ups of `days` and write `rows` (days without data get none)."""
+        await self._c.executemany(
+            "DELETE FROM daily WHERE citizen_id = ? AND metric = ? AND day = ?",
+            [(citizen_id, metric, d) for d in days],
+        )
+        await self._c.executemany(
+            "INSERT INTO daily (citizen_id, metric, day, total, count, min_value, max_value, mean)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(citizen_id, metric, r.day, r.total, r.count, r.min, r.max, r.mean) for r in rows],
+        )
+
+    async def series(self, citizen_id: str, metric: str, first: str, last: str) -> list[DailyRow]:
+        rows = await self._c.fetchall(
+            "SELECT day, total, count, min_value, max_value, mean FROM daily"
+            " WHERE citizen_id = ? AND metric = ? AND day >= ? AND day <= ? ORDER BY day",
+            (citizen_id, metric, first, last),
+        )
+        return [
+            DailyRow(day=r[0], total=r[1], count=r[2], min=r[3], max=r[4], mean=r[5]) for r in rows
+        ]
