@@ -15,6 +15,7 @@ import msgspec
 
 from app.domain.audit import AuditEntry
 from app.domain.identity import Role
+from app.domain.imports import ImportJob
 from app.domain.people import Citizen, Clinic, Clinician, Gateway
 from app.domain.slots import Slot
 from app.domain.sources import StoredSource
@@ -31,6 +32,7 @@ __all__ = [
     "GatewayRepository",
     "IdTokenClaims",
     "IdTokenVerifier",
+    "ImportRepository",
     "RefreshTokenRecord",
     "RefreshTokenRepository",
     "SampleRepository",
@@ -154,6 +156,22 @@ class DailyRepository(Protocol):
     ) -> list[DailyRow]: ...
 
 
+class ImportRepository(Protocol):
+    async def add(self, job: ImportJob) -> None: ...
+    async def get(self, citizen_id: str, job_id: str) -> ImportJob | None: ...
+    async def unfinished(self) -> list[ImportJob]: ...
+    async def set_status(
+        self,
+        job_id: str,
+        status: str,
+        at: datetime,
+        *,
+        report: str | None = None,
+        error_kind: str | None = None,
+        error_detail: str | None = None,
+    ) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction and the repositories that work inside it."""
 
@@ -167,6 +185,7 @@ class UnitOfWork(Protocol):
     sources: SourceRepository
     samples: SampleRepository
     daily: DailyRepository
+    imports: ImportRepository
 
 
 class Store(Protocol):

@@ -17,6 +17,7 @@ from app.settings import Settings, load_settings
 from mobile_api.citizen import citizen_router
 from mobile_api.clinician import clinician_router
 from mobile_api.gateway import gateway_router
+from mobile_api.jobs import resume_unfinished
 from mobile_api.problems import exception_handlers
 from mobile_api.runtime import Runtime
 from mobile_api.security import BearerAuth, check_content_type
@@ -49,6 +50,7 @@ def create_app(
             return
         opened = await Runtime.open(config, clock=clock, http=http)
         app.state.runtime = opened
+        await resume_unfinished(opened)
         try:
             yield
         finally:

@@ -44,6 +44,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "unsupported-media-type": ("Forkert indholdstype", "Unsupported media type"),
     "not-ready": ("Tjenesten er ikke klar", "Service not ready"),
     "internal": ("Der skete en fejl hos os", "Something went wrong on our side"),
+    "unsupported-file": ("Filen kan ikke læses", "The file cannot be read"),
     "error": ("Fejl", "Error"),
 }
 

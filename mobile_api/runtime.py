@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -32,6 +33,9 @@ class Runtime:
     http: httpx.AsyncClient
     verifier: OidcVerifier | None
     _owns_http: bool = True
+    #: import jobs running in this process, and their progress (0–1) by job id
+    jobs: set[asyncio.Task[None]] = field(default_factory=set)
+    progress: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     async def open(
@@ -89,6 +93,10 @@ class Runtime:
         )
 
     async def close(self) -> None:
+        for task in list(self.jobs):
+            task.cancel()  # left queued/running in the store; resumed at the next start
+        if self.jobs:
+            await asyncio.gather(*self.jobs, return_exceptions=True)
         await self.store.close()
         if self._owns_http:
             await self.http.aclose()

@@ -9,6 +9,7 @@ from app.ports import (
     ClinicRepository,
     DailyRepository,
     GatewayRepository,
+    ImportRepository,
     RefreshTokenRepository,
     SampleRepository,
     SlotRepository,
@@ -16,6 +17,7 @@ from app.ports import (
 )
 from app.store.db import Connection
 from app.store.repos.audit import SqlAudit
+from app.store.repos.imports import SqlImports
 from app.store.repos.people import SqlCitizens, SqlClinicians, SqlClinics, SqlGateways
 from app.store.repos.sessions import SqlRefreshTokens
 from app.store.repos.slots import SqlSlots
@@ -39,3 +41,4 @@ class SqlUnitOfWork:
         self.sources: SourceRepository = SqlSources(conn)
         self.samples: SampleRepository = SqlSamples(conn)
         self.daily: DailyRepository = SqlDaily(conn)
+        self.imports: ImportRepository = SqlImports(conn)

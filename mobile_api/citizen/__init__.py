@@ -7,6 +7,7 @@ from litestar import Router
 from app.domain.identity import Role
 from mobile_api.citizen.audit_log import AuditLogController
 from mobile_api.citizen.gateways import GatewayController
+from mobile_api.citizen.imports import ImportController
 from mobile_api.citizen.profile import ProfileController
 from mobile_api.citizen.wearables import DailyController
 from mobile_api.security import require_role
@@ -15,7 +16,13 @@ __all__ = ["citizen_router"]
 
 citizen_router = Router(
     path="/v1/me",
-    route_handlers=[ProfileController, AuditLogController, GatewayController, DailyController],
+    route_handlers=[
+        ProfileController,
+        AuditLogController,
+        GatewayController,
+        DailyController,
+        ImportController,
+    ],
     guards=[require_role(Role.CITIZEN)],
     tags=["citizen"],
     security=[{"bearer": []}],
