@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ["bench.auth"]
+MODULES = ["bench.auth", "bench.apple_health"]
 
 for name in MODULES:
     print(f"== {name}", flush=True)
