@@ -32,6 +32,8 @@ __all__ = ["BATCH", "ImportReport", "ItemSource", "ingest", "reroll"]
 
 BATCH = 20_000
 _DAY_MS = 86_400_000
+#: how many local days one roll-up read covers
+_REROLL_DAYS = 14
 #: sleep stages that count as time asleep in the daily total
 _ASLEEP = frozenset({SleepStage.ASLEEP, SleepStage.CORE, SleepStage.DEEP, SleepStage.REM})
 
@@ -195,39 +197,67 @@ async def reroll(uow: UnitOfWork, citizen_id: str, touched: dict[Metric, set[int
             bounds.append((d, to_ms(start), to_ms(end)))
         kind = METRICS[metric].kind
         lookback = MAX_DURATION_MS if kind is not MetricKind.DISCRETE else 0
-        samples = await uow.samples.between(
-            citizen_id, metric.value, bounds[0][1] - lookback, bounds[-1][2]
-        )
-        starts = [s[0] for s in samples]
         rows: list[DailyRow] = []
-        for day, lo, hi in bounds:
-            first = bisect_left(starts, lo - lookback)
-            last = bisect_left(starts, hi)
-            window = samples[first:last]
-            if kind is MetricKind.DISCRETE:
-                stats = discrete_stats([v for s, _, v, _, _ in window if s >= lo])
-                if stats is not None:
-                    rows.append(
-                        DailyRow(
-                            day=day.isoformat(),
-                            count=stats.count,
-                            min=stats.min,
-                            max=stats.max,
-                            mean=stats.mean,
-                        )
-                    )
-                continue
-            records = [
-                CumulativeRecord(s, e, v, ranks.get(n, len(ranks)))
-                for s, e, v, n, stage in window
-                if (e > lo or s == e) and (metric is not Metric.SLEEP or stage in _ASLEEP)
-            ]
-            if records:
+        # A few weeks at a time: memory stays flat however many years an export spans.
+        for chunk in _runs(bounds):
+            rows.extend(await _roll_chunk(uow, citizen_id, metric, kind, ranks, chunk, lookback))
+        await uow.daily.replace(citizen_id, metric.value, [d.isoformat() for d in days], rows)
+
+
+def _runs(bounds: list[tuple[date, int, int]]) -> list[list[tuple[date, int, int]]]:
+    """Split sorted days into runs of consecutive days, at most _REROLL_DAYS long."""
+    runs: list[list[tuple[date, int, int]]] = []
+    for b in bounds:
+        if runs and len(runs[-1]) < _REROLL_DAYS and (b[0] - runs[-1][-1][0]).days == 1:
+            runs[-1].append(b)
+        else:
+            runs.append([b])
+    return runs
+
+
+async def _roll_chunk(
+    uow: UnitOfWork,
+    citizen_id: str,
+    metric: Metric,
+    kind: MetricKind,
+    ranks: dict[int, int],
+    chunk: list[tuple[date, int, int]],
+    lookback: int,
+) -> list[DailyRow]:
+    """The roll-up rows of a run of consecutive days, from one range read."""
+    samples = await uow.samples.between(
+        citizen_id, metric.value, chunk[0][1] - lookback, chunk[-1][2]
+    )
+    starts = [s[0] for s in samples]
+    rows: list[DailyRow] = []
+    for day, lo, hi in chunk:
+        first = bisect_left(starts, lo - lookback)
+        last = bisect_left(starts, hi)
+        window = samples[first:last]
+        if kind is MetricKind.DISCRETE:
+            stats = discrete_stats([v for s, _, v, _, _ in window if s >= lo])
+            if stats is not None:
                 rows.append(
                     DailyRow(
                         day=day.isoformat(),
-                        total=round(cumulative_total(records, lo, hi), 3),
-                        count=len(records),
+                        count=stats.count,
+                        min=stats.min,
+                        max=stats.max,
+                        mean=stats.mean,
                     )
                 )
-        await uow.daily.replace(citizen_id, metric.value, [d.isoformat() for d in days], rows)
+            continue
+        records = [
+            CumulativeRecord(s, e, v, ranks.get(n, len(ranks)))
+            for s, e, v, n, stage in window
+            if (e > lo or s == e) and (metric is not Metric.SLEEP or stage in _ASLEEP)
+        ]
+        if records:
+            rows.append(
+                DailyRow(
+                    day=day.isoformat(),
+                    total=round(cumulative_total(records, lo, hi), 3),
+                    count=len(records),
+                )
+            )
+    return rows
