@@ -181,16 +181,26 @@ def _local_days(utc_days: set[int], zone: ZoneInfo) -> list[date]:
     return sorted(out)
 
 
-async def reroll(uow: UnitOfWork, citizen_id: str, touched: dict[Metric, set[int]]) -> None:
-    """Recompute the roll-ups of the touched days (UTC day numbers per metric)."""
+async def reroll(
+    uow: UnitOfWork,
+    citizen_id: str,
+    touched: dict[Metric, set[int]] | None = None,
+    *,
+    local: dict[Metric, list[date]] | None = None,
+) -> None:
+    """Recompute roll-ups: `touched` gives UTC day numbers per metric, `local` local dates."""
     citizen = await uow.citizens.get(citizen_id)
     tz = citizen.timezone if citizen else "Europe/Copenhagen"
     zone = ZoneInfo(tz)
     ranks = {
         s.source_no: i for i, s in enumerate(ranked(await uow.sources.for_citizen(citizen_id)))
     }
-    for metric, utc_days in touched.items():
-        days = _local_days(utc_days, zone)
+    work: dict[Metric, list[date]] = dict(local or {})
+    for metric, utc_days in (touched or {}).items():
+        work[metric] = sorted(set(work.get(metric, [])) | set(_local_days(utc_days, zone)))
+    for metric, days in work.items():
+        if not days:
+            continue
         bounds: list[tuple[date, int, int]] = []
         for d in days:
             start, end = local_day_bounds(d, tz)

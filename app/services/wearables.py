@@ -7,10 +7,21 @@ from datetime import date
 import msgspec
 
 from app.domain.metrics import METRICS, Metric, MetricKind
+from app.domain.sources import ranked
 from app.errors import Invalid, NotFound
 from app.ports import UnitOfWork
+from app.services.ingest import reroll
 
-__all__ = ["DailySeries", "Day", "daily_series", "parse_metric"]
+__all__ = [
+    "DailySeries",
+    "Day",
+    "SourceOrder",
+    "SourceView",
+    "daily_series",
+    "list_sources",
+    "parse_metric",
+    "reorder_sources",
+]
 
 #: the longest range one request may ask for (a little over ten years)
 MAX_DAYS = 3700
@@ -70,3 +81,53 @@ async def daily_series(
     else:
         days = [Day(date=r.day, sum=r.total or 0.0) for r in rows]
     return DailySeries(metric=metric.value, unit=info.unit, timezone=citizen.timezone, days=days)
+
+
+class SourceView(msgspec.Struct, frozen=True, kw_only=True):
+    """A source as the citizen sees it; `priority` 1 wins overlapping time."""
+
+    key: str
+    name: str
+    kind: str
+    device: str | None
+    priority: int
+    #: True when the citizen placed it; False when it follows the default order by kind
+    chosen: bool
+
+
+class SourceOrder(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Source keys, best first. Sources left out follow, in the default order."""
+
+    order: list[str]
+
+
+async def list_sources(uow: UnitOfWork, citizen_id: str) -> list[SourceView]:
+    return [
+        SourceView(
+            key=s.key,
+            name=s.name,
+            kind=s.kind,
+            device=s.device,
+            priority=i,
+            chosen=s.priority is not None,
+        )
+        for i, s in enumerate(ranked(await uow.sources.for_citizen(citizen_id)), start=1)
+    ]
+
+
+async def reorder_sources(uow: UnitOfWork, citizen_id: str, order: SourceOrder) -> list[SourceView]:
+    """Set the citizen's order and re-roll every day of every cumulative metric."""
+    known = {s.key for s in await uow.sources.for_citizen(citizen_id)}
+    unknown = [k for k in order.order if k not in known]
+    if unknown:
+        raise Invalid(f"unknown source(s): {', '.join(unknown)}")
+    if len(set(order.order)) != len(order.order):
+        raise Invalid("a source is listed twice")
+    await uow.sources.set_priorities(citizen_id, order.order)
+    local: dict[Metric, list[date]] = {}
+    for metric, info in METRICS.items():
+        if info.kind is not MetricKind.DISCRETE:
+            days = await uow.daily.days(citizen_id, metric.value)
+            local[metric] = [date.fromisoformat(d) for d in days]
+    await reroll(uow, citizen_id, local=local)
+    return await list_sources(uow, citizen_id)

@@ -9,7 +9,7 @@ from mobile_api.citizen.audit_log import AuditLogController
 from mobile_api.citizen.gateways import GatewayController
 from mobile_api.citizen.imports import ImportController
 from mobile_api.citizen.profile import ProfileController
-from mobile_api.citizen.wearables import DailyController
+from mobile_api.citizen.wearables import DailyController, SourcesController
 from mobile_api.security import require_role
 
 __all__ = ["citizen_router"]
@@ -22,6 +22,7 @@ citizen_router = Router(
         GatewayController,
         DailyController,
         ImportController,
+        SourcesController,
     ],
     guards=[require_role(Role.CITIZEN)],
     tags=["citizen"],

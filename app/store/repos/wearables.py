@@ -104,6 +104,13 @@ class SqlDaily:
             [(citizen_id, metric, r.day, r.total, r.count, r.min, r.max, r.mean) for r in rows],
         )
 
+    async def days(self, citizen_id: str, metric: str) -> list[str]:
+        rows = await self._c.fetchall(
+            "SELECT day FROM daily WHERE citizen_id = ? AND metric = ? ORDER BY day",
+            (citizen_id, metric),
+        )
+        return [str(r[0]) for r in rows]
+
     async def series(self, citizen_id: str, metric: str, first: str, last: str) -> list[DailyRow]:
         rows = await self._c.fetchall(
             "SELECT day, total, count, min_value, max_value, mean FROM daily"
