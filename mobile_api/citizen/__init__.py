@@ -7,6 +7,7 @@ from litestar import Router
 from app.domain.identity import Role
 from mobile_api.citizen.audit_log import AuditLogController
 from mobile_api.citizen.gateways import GatewayController
+from mobile_api.citizen.healthkit import HealthKitController
 from mobile_api.citizen.imports import ImportController
 from mobile_api.citizen.profile import ProfileController
 from mobile_api.citizen.wearables import DailyController, SourcesController
@@ -23,6 +24,7 @@ citizen_router = Router(
         DailyController,
         ImportController,
         SourcesController,
+        HealthKitController,
     ],
     guards=[require_role(Role.CITIZEN)],
     tags=["citizen"],

@@ -73,6 +73,35 @@ class SqlSamples:
     async def insert(self, rows: Sequence[SampleRow]) -> int:
         return await self._c.insert_ignore("samples", _SAMPLE_COLUMNS, _SAMPLE_PG_TYPES, rows)
 
+    async def claim_external(self, row: SampleRow) -> bool:
+        """Give an already stored identical sample (e.g. from an export) this external id."""
+        changed = await self._c.execute(
+            "UPDATE samples SET external_id = ? WHERE citizen_id = ? AND metric = ?"
+            " AND start_ms = ? AND source_no = ? AND end_ms = ? AND value = ? AND stage = ?"
+            " AND external_id IS NULL",
+            (row[7], row[0], row[1], row[2], row[3], row[4], row[5], row[6]),
+        )
+        return changed > 0
+
+    async def delete_external(
+        self, citizen_id: str, external_ids: Sequence[str]
+    ) -> list[tuple[str, int, int]]:
+        """Delete by external id; (metric, start, end) of each deleted sample."""
+        gone: list[tuple[str, int, int]] = []
+        for ext in external_ids:
+            row = await self._c.fetchone(
+                "SELECT metric, start_ms, end_ms FROM samples"
+                " WHERE citizen_id = ? AND external_id = ?",
+                (citizen_id, ext),
+            )
+            if row is None:
+                continue
+            await self._c.execute(
+                "DELETE FROM samples WHERE citizen_id = ? AND external_id = ?", (citizen_id, ext)
+            )
+            gone.append((str(row[0]), int(row[1]), int(row[2])))
+        return gone
+
     async def between(
         self, citizen_id: str, metric: str, start_from: int, start_before: int
     ) -> list[tuple[int, int, float, int, str]]:

@@ -1,0 +1,107 @@
+"""HealthKit sync batches: per-sample outcomes, idempotent by UUID, deletions re-rolled.
+
+A sample whose UUID is known, or that is the same sample (§4) as one already stored from
+an export, is a duplicate; in the second case the stored sample takes the UUID, so a
+later deletion from HealthKit reaches it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import msgspec
+
+from app.domain.metrics import Metric
+from app.domain.plausibility import check
+from app.domain.samples import Rejected, Sample
+from app.domain.time import to_ms
+from app.ports import Clock, SampleRow, UnitOfWork
+from app.services.ingest import reroll
+
+__all__ = ["Outcome", "SyncResult", "apply_sync"]
+
+_DAY_MS = 86_400_000
+
+
+class Outcome(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    uuid: str
+    outcome: Literal["stored", "duplicate", "rejected"]
+    reason: str | None = None
+
+
+class SyncResult(msgspec.Struct, frozen=True, kw_only=True):
+    results: list[Outcome]
+    stored: int
+    duplicates: int
+    rejected: int
+    #: UUIDs deleted now; unknown ones (never stored, or already gone) are not listed
+    deleted: list[str]
+
+
+async def apply_sync(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    citizen_id: str,
+    items: Sequence[tuple[str, Sample | Rejected]],
+    deleted: Sequence[str],
+) -> SyncResult:
+    """Store a batch and apply its deletions in the caller's transaction."""
+    now_ms = to_ms(clock.now())
+    known = {s.key: s.source_no for s in await uow.sources.for_citizen(citizen_id)}
+    touched: dict[Metric, set[int]] = {}
+    results: list[Outcome] = []
+    counts = {"stored": 0, "duplicate": 0, "rejected": 0}
+    for uuid, item in items:
+        problem = item.reason if isinstance(item, Rejected) else check(item, now_ms)
+        if problem is not None:
+            results.append(Outcome(uuid=uuid, outcome="rejected", reason=problem.value))
+            counts["rejected"] += 1
+            continue
+        assert isinstance(item, Sample)
+        src = item.source
+        number = known.get(src.key)
+        if number is None:
+            number = await uow.sources.add(
+                citizen_id,
+                key=src.key,
+                name=src.name,
+                kind=src.kind.value,
+                device=src.device,
+                at=clock.now(),
+            )
+            known[src.key] = number
+        row: SampleRow = (
+            citizen_id,
+            item.metric.value,
+            item.start_ms,
+            number,
+            item.end_ms,
+            item.value,
+            item.stage or "",
+            item.external_id,
+        )
+        if await uow.samples.insert([row]):
+            results.append(Outcome(uuid=uuid, outcome="stored"))
+            counts["stored"] += 1
+            days = touched.setdefault(item.metric, set())
+            days.update((item.start_ms // _DAY_MS, item.end_ms // _DAY_MS))
+        else:
+            await uow.samples.claim_external(row)
+            results.append(Outcome(uuid=uuid, outcome="duplicate"))
+            counts["duplicate"] += 1
+    gone_ids: list[str] = []
+    for ext in dict.fromkeys(d.upper() for d in deleted):
+        for metric, start, end in await uow.samples.delete_external(citizen_id, [ext]):
+            gone_ids.append(ext)
+            touched.setdefault(Metric(metric), set()).update((start // _DAY_MS, end // _DAY_MS))
+    if touched:
+        await reroll(uow, citizen_id, touched)
+    return SyncResult(
+        results=results,
+        stored=counts["stored"],
+        duplicates=counts["duplicate"],
+        rejected=counts["rejected"],
+        deleted=gone_ids,
+    )
