@@ -78,6 +78,18 @@ def cumulative_total(records: Iterable[CumulativeRecord], day_start: int, day_en
             r.start_ms == r.end_ms and day_start <= r.start_ms < day_end
         ):
             by_rank.setdefault(r.rank, []).append(r)
+    if len(by_rank) == 1:
+        # One source that day (the common case): nothing to cancel, a plain pro-rata sum.
+        (only,) = by_rank.values()
+        total = 0.0
+        for r in only:
+            duration = r.end_ms - r.start_ms
+            if duration == 0:
+                total += r.value
+            else:
+                won = min(r.end_ms, day_end) - max(r.start_ms, day_start)
+                total += r.value * won / duration
+        return total
     total = 0.0
     covered: list[tuple[int, int]] = []
     starts: list[int] = []

@@ -62,3 +62,46 @@ def test_discrete_stats() -> None:
     assert stats is not None
     assert (stats.count, stats.min, stats.max, stats.mean) == (3, 60.0, 80.0, 70.0)
     assert discrete_stats([]) is None
+
+
+# --- the rule against a brute-force minute-by-minute reference ------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+M = 60_000
+
+
+@st.composite
+def _records(draw: st.DrawFn) -> list[R]:
+    out = []
+    for _ in range(draw(st.integers(0, 8))):
+        start = draw(st.integers(-120, 24 * 60 + 120))
+        length = draw(st.integers(0, 300))
+        value = float(draw(st.integers(0, 1000)))
+        out.append(R(start * M, (start + length) * M, value, draw(st.integers(0, 2))))
+    return out
+
+
+def _reference(records: list[R], lo: int, hi: int) -> float:
+    total = 0.0
+    for minute in range(lo // M, hi // M):
+        a, b = minute * M, (minute + 1) * M
+        covering = [
+            r for r in records if r.end_ms > r.start_ms and r.start_ms <= a and r.end_ms >= b
+        ]
+        if covering:
+            best = min(r.rank for r in covering)
+            total += sum(r.value * M / (r.end_ms - r.start_ms) for r in covering if r.rank == best)
+    for r in records:
+        if r.start_ms == r.end_ms and lo <= r.start_ms < hi:
+            better = any(o.rank < r.rank and o.start_ms <= r.start_ms < o.end_ms for o in records)
+            if not better:
+                total += r.value
+    return total
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(_records())
+def test_overlap_rule_matches_a_minute_by_minute_reference(records: list[R]) -> None:
+    assert cumulative_total(records, *DAY) == pytest.approx(_reference(records, *DAY), abs=1e-6)
