@@ -29,6 +29,7 @@ __all__ = [
     "CprVault",
     "DailyRepository",
     "DailyRow",
+    "GatewayIORepository",
     "GatewayRepository",
     "IdTokenClaims",
     "IdTokenVerifier",
@@ -177,6 +178,26 @@ class ImportRepository(Protocol):
     ) -> None: ...
 
 
+class GatewayIORepository(Protocol):
+    async def add_pairing(
+        self, code_hash: str, citizen_id: str, name: str, expires_at: datetime
+    ) -> None: ...
+    async def use_pairing(self, code_hash: str, at: datetime) -> tuple[str, str] | None: ...
+    async def set_secret(self, gateway_id: str, secret_hash: str) -> None: ...
+    async def secret_hash(self, gateway_id: str) -> str | None: ...
+    async def record_reading(
+        self,
+        *,
+        citizen_id: str,
+        gateway_id: str,
+        reading_id: str,
+        device_key: str,
+        characteristic: str,
+        sequence: int | None,
+        received_at: datetime,
+    ) -> bool: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction and the repositories that work inside it."""
 
@@ -191,6 +212,7 @@ class UnitOfWork(Protocol):
     samples: SampleRepository
     daily: DailyRepository
     imports: ImportRepository
+    gateway_io: GatewayIORepository
 
 
 class Store(Protocol):

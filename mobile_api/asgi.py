@@ -16,7 +16,7 @@ from app.ports import Clock
 from app.settings import Settings, load_settings
 from mobile_api.citizen import citizen_router
 from mobile_api.clinician import clinician_router
-from mobile_api.gateway import gateway_router
+from mobile_api.gateway import GatewayPairingController, gateway_router
 from mobile_api.jobs import resume_unfinished
 from mobile_api.problems import exception_handlers
 from mobile_api.runtime import Runtime
@@ -64,6 +64,7 @@ def create_app(
             SessionController,
             citizen_router,
             clinician_router,
+            GatewayPairingController,
             gateway_router,
         ],
         lifespan=[lifespan],

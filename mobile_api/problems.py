@@ -44,6 +44,8 @@ TITLES: dict[str, tuple[str, str]] = {
     "unsupported-media-type": ("Forkert indholdstype", "Unsupported media type"),
     "not-ready": ("Tjenesten er ikke klar", "Service not ready"),
     "internal": ("Der skete en fejl hos os", "Something went wrong on our side"),
+    "invalid-pairing-code": ("Parringskoden virker ikke", "The pairing code does not work"),
+    "invalid-client": ("Ukendt gateway", "Unknown gateway"),
     "unsupported-file": ("Filen kan ikke læses", "The file cannot be read"),
     "error": ("Fejl", "Error"),
 }

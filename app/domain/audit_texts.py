@@ -10,6 +10,7 @@ _ACTIONS: dict[str, tuple[str, str]] = {
     "profile.read": ("{actor} så dine stamoplysninger", "{actor} viewed your profile"),
     "profile.update": ("{actor} ændrede dine stamoplysninger", "{actor} changed your profile"),
     "gateway.revoke": ("{actor} tilbagekaldte en gateway", "{actor} revoked a gateway"),
+    "gateway.paired": ("{actor} blev parret med din konto", "{actor} was paired with your account"),
 }
 
 ROLE_NAMES: dict[str, tuple[str, str]] = {

@@ -8,6 +8,7 @@ from app.ports import (
     ClinicianRepository,
     ClinicRepository,
     DailyRepository,
+    GatewayIORepository,
     GatewayRepository,
     ImportRepository,
     RefreshTokenRepository,
@@ -17,6 +18,7 @@ from app.ports import (
 )
 from app.store.db import Connection
 from app.store.repos.audit import SqlAudit
+from app.store.repos.gateway_io import SqlGatewayIO
 from app.store.repos.imports import SqlImports
 from app.store.repos.people import SqlCitizens, SqlClinicians, SqlClinics, SqlGateways
 from app.store.repos.sessions import SqlRefreshTokens
@@ -42,3 +44,4 @@ class SqlUnitOfWork:
         self.samples: SampleRepository = SqlSamples(conn)
         self.daily: DailyRepository = SqlDaily(conn)
         self.imports: ImportRepository = SqlImports(conn)
+        self.gateway_io: GatewayIORepository = SqlGatewayIO(conn)

@@ -4,19 +4,34 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 
 from app.errors import NotFound
 from app.services.audit import event_for, record
+from app.services.gateways import PairingCode, start_pairing
 from mobile_api.security import principal_of, runtime_of
 from mobile_api.views import GatewayView, gateway_view
 
 __all__ = ["GatewayController"]
 
 
+class NewGateway(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    name: str
+
+
 class GatewayController(Controller):
     path = "/gateways"
+
+    @post(operation_id="startGatewayPairing", status_code=201)
+    async def start(
+        self, request: Request[Any, Any, Any], data: JSONBody[NewGateway]
+    ) -> PairingCode:
+        """A single-use code, valid for 10 minutes, to type into the new gateway."""
+        runtime = runtime_of(request)
+        async with runtime.store.transaction() as uow:
+            return await start_pairing(uow, runtime.clock, principal_of(request), data.name)
 
     @get(operation_id="listGateways")
     async def list_gateways(self, request: Request[Any, Any, Any]) -> list[GatewayView]:

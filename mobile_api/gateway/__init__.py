@@ -8,9 +8,11 @@ import msgspec
 from litestar import Request, Router, get
 
 from app.domain.identity import Role
+from mobile_api.gateway.pairing import GatewayPairingController
+from mobile_api.gateway.readings import upload_readings
 from mobile_api.security import principal_of, require_role
 
-__all__ = ["gateway_router"]
+__all__ = ["GatewayPairingController", "gateway_router"]
 
 
 class GatewaySelf(msgspec.Struct, frozen=True, kw_only=True):
@@ -27,7 +29,7 @@ async def gateway_me(request: Request[Any, Any, Any]) -> GatewaySelf:
 
 gateway_router = Router(
     path="/v1/gateway",
-    route_handlers=[gateway_me],
+    route_handlers=[gateway_me, upload_readings],
     guards=[require_role(Role.GATEWAY)],
     tags=["gateway"],
     security=[{"bearer": []}],
