@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ["bench.auth", "bench.apple_health"]
+MODULES = ["bench.auth", "bench.apple_health", "bench.fit"]
 
 for name in MODULES:
     print(f"== {name}", flush=True)
