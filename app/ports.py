@@ -150,6 +150,9 @@ class SampleRepository(Protocol):
     async def between(
         self, citizen_id: str, metric: str, start_from: int, start_before: int
     ) -> list[tuple[int, int, float, int, str]]: ...
+    async def stats(
+        self, citizen_id: str, metric: str, start_from: int, start_before: int
+    ) -> tuple[int, float, float, float] | None: ...
 
 
 class DailyRepository(Protocol):
@@ -185,17 +188,13 @@ class GatewayIORepository(Protocol):
     async def use_pairing(self, code_hash: str, at: datetime) -> tuple[str, str] | None: ...
     async def set_secret(self, gateway_id: str, secret_hash: str) -> None: ...
     async def secret_hash(self, gateway_id: str) -> str | None: ...
-    async def record_reading(
-        self,
-        *,
-        citizen_id: str,
-        gateway_id: str,
-        reading_id: str,
-        device_key: str,
-        characteristic: str,
-        sequence: int | None,
-        received_at: datetime,
-    ) -> bool: ...
+    async def seen_ids(self, citizen_id: str, gateway_id: str, ids: Sequence[str]) -> set[str]: ...
+    async def seen_sequences(
+        self, citizen_id: str, device_keys: Sequence[str]
+    ) -> set[tuple[str, str, int]]: ...
+    async def record_readings(
+        self, rows: Sequence[tuple[str, str, str, str, str, int | None, int]]
+    ) -> int: ...
 
 
 class UnitOfWork(Protocol):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ["bench.auth", "bench.apple_health", "bench.fit"]
+MODULES = ["bench.auth", "bench.apple_health", "bench.fit", "bench.gateway"]
 
 for name in MODULES:
     print(f"== {name}", flush=True)

@@ -22,7 +22,7 @@ import msgspec
 
 from app.domain.metrics import METRICS, Metric, MetricKind, SleepStage
 from app.domain.plausibility import MAX_DURATION_MS, check
-from app.domain.rollup import CumulativeRecord, cumulative_total, discrete_stats
+from app.domain.rollup import CumulativeRecord, cumulative_total
 from app.domain.samples import Rejected, RejectReason, Sample
 from app.domain.sources import ranked
 from app.domain.time import local_day_bounds, to_ms
@@ -235,6 +235,15 @@ async def _roll_chunk(
     lookback: int,
 ) -> list[DailyRow]:
     """The roll-up rows of a run of consecutive days, from one range read."""
+    if kind is MetricKind.DISCRETE:
+        # count/min/max/mean: the database aggregates, no sample crosses into Python
+        out: list[DailyRow] = []
+        for day, lo, hi in chunk:
+            got = await uow.samples.stats(citizen_id, metric.value, lo, hi)
+            if got is not None:
+                n, low, high, mean = got
+                out.append(DailyRow(day=day.isoformat(), count=n, min=low, max=high, mean=mean))
+        return out
     samples = await uow.samples.between(
         citizen_id, metric.value, chunk[0][1] - lookback, chunk[-1][2]
     )
@@ -244,19 +253,6 @@ async def _roll_chunk(
         first = bisect_left(starts, lo - lookback)
         last = bisect_left(starts, hi)
         window = samples[first:last]
-        if kind is MetricKind.DISCRETE:
-            stats = discrete_stats([v for s, _, v, _, _ in window if s >= lo])
-            if stats is not None:
-                rows.append(
-                    DailyRow(
-                        day=day.isoformat(),
-                        count=stats.count,
-                        min=stats.min,
-                        max=stats.max,
-                        mean=stats.mean,
-                    )
-                )
-            continue
         records = [
             CumulativeRecord(s, e, v, ranks.get(n, len(ranks)))
             for s, e, v, n, stage in window

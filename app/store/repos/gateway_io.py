@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from app.domain.time import to_ms
@@ -49,30 +50,50 @@ class SqlGatewayIO:
         )
         return None if row is None or row[0] is None else str(row[0])
 
-    async def record_reading(
-        self,
-        *,
-        citizen_id: str,
-        gateway_id: str,
-        reading_id: str,
-        device_key: str,
-        characteristic: str,
-        sequence: int | None,
-        received_at: datetime,
-    ) -> bool:
-        """True when the reading is new (by gateway id, and by device sequence for glucose)."""
-        added = await self._c.execute(
-            "INSERT INTO gateway_readings (citizen_id, gateway_id, reading_id, device_key,"
-            " characteristic, sequence, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT DO NOTHING",
-            (
-                citizen_id,
-                gateway_id,
-                reading_id,
-                device_key,
-                characteristic,
-                sequence,
-                to_ms(received_at),
-            ),
+    async def seen_ids(self, citizen_id: str, gateway_id: str, ids: Sequence[str]) -> set[str]:
+        """Which of these reading ids this gateway has sent before."""
+        seen: set[str] = set()
+        for at in range(0, len(ids), 500):
+            part = list(ids[at : at + 500])
+            marks = ", ".join("?" * len(part))
+            rows = await self._c.fetchall(
+                "SELECT reading_id FROM gateway_readings WHERE citizen_id = ? AND gateway_id = ?"
+                f" AND reading_id IN ({marks})",
+                (citizen_id, gateway_id, *part),
+            )
+            seen.update(str(r[0]) for r in rows)
+        return seen
+
+    async def seen_sequences(
+        self, citizen_id: str, device_keys: Sequence[str]
+    ) -> set[tuple[str, str, int]]:
+        """(device, characteristic, sequence) already stored for these devices."""
+        if not device_keys:
+            return set()
+        keys = sorted(set(device_keys))
+        marks = ", ".join("?" * len(keys))
+        rows = await self._c.fetchall(
+            "SELECT device_key, characteristic, sequence FROM gateway_readings"
+            f" WHERE citizen_id = ? AND sequence IS NOT NULL AND device_key IN ({marks})",
+            (citizen_id, *keys),
         )
-        return added == 1
+        return {(str(r[0]), str(r[1]), int(r[2])) for r in rows}
+
+    async def record_readings(
+        self, rows: Sequence[tuple[str, str, str, str, str, int | None, int]]
+    ) -> int:
+        """Bulk insert (citizen, gateway, reading id, device, characteristic, sequence, ms)."""
+        return await self._c.insert_ignore(
+            "gateway_readings",
+            (
+                "citizen_id",
+                "gateway_id",
+                "reading_id",
+                "device_key",
+                "characteristic",
+                "sequence",
+                "received_at",
+            ),
+            ("text", "text", "text", "text", "text", "bigint", "bigint"),
+            rows,
+        )

@@ -102,6 +102,19 @@ class SqlSamples:
             gone.append((str(row[0]), int(row[1]), int(row[2])))
         return gone
 
+    async def stats(
+        self, citizen_id: str, metric: str, start_from: int, start_before: int
+    ) -> tuple[int, float, float, float] | None:
+        """count, min, max, mean of samples starting in [from, before), or None if none."""
+        row = await self._c.fetchone(
+            "SELECT COUNT(*), MIN(value), MAX(value), AVG(value) FROM samples"
+            " WHERE citizen_id = ? AND metric = ? AND start_ms >= ? AND start_ms < ?",
+            (citizen_id, metric, start_from, start_before),
+        )
+        if row is None or not row[0]:
+            return None
+        return int(row[0]), float(row[1]), float(row[2]), float(row[3])
+
     async def between(
         self, citizen_id: str, metric: str, start_from: int, start_before: int
     ) -> list[tuple[int, int, float, int, str]]:
