@@ -208,3 +208,42 @@ def test_gatt_decode_truncated_names_offset(tmp_path: Path) -> None:
     assert r.returncode == 2
     detail = json.loads(r.stderr)["error"]["detail"]
     assert "2A35" in detail and "offset 3" in detail
+
+
+def test_import_shows_a_progress_bar_on_a_terminal_only(tmp_path: Path) -> None:
+    import pty
+
+    export = Path(__file__).parents[2] / "fixtures" / "apple_health" / "export-small.xml"
+    env = {k: v for k, v in os.environ.items() if k != "MINLAEGE_DB"}
+    env["MINLAEGE_ENV"] = "development"
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "mobile_api.cli", "import", str(export), "--citizen", "anna"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=slave,
+            timeout=120,
+            check=False,
+        )
+        os.close(slave)
+        slave = -1
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        if slave >= 0:
+            os.close(slave)
+        os.close(master)
+    assert proc.returncode == 0
+    assert json.loads(proc.stdout)["samples_stored"] == 3
+    assert b"100%" in shown and b"[" in shown
+    piped = run("import", str(export), "--citizen", "anna", cwd=tmp_path)
+    assert piped.returncode == 0 and piped.stderr == ""  # no bar when stderr is not a TTY
