@@ -211,7 +211,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"http://{args.host}:{args.port}/v1/me\n"
             f"API docs: http://{args.host}:{args.port}/schema\n"
         )
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    # No access log by default: it would record who (IP) touched which citizen's resource
+    # (ids in paths) outside the audit log's control. Turn it on to debug.
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        access_log=args.access_log,
+    )
     return 0
 
 
@@ -229,6 +237,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true", help="seed demo data first")
+    serve.add_argument("--access-log", action="store_true", help="log every request (debugging)")
     serve.set_defaults(func=cmd_serve)
 
     seed = sub.add_parser("seed-demo", parents=[common], help="create the demo clinic and people")
