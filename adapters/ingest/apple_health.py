@@ -3,8 +3,11 @@
 Exports run from 100 MB to several GB of XML, so the file is fed to expat in 1 MiB
 chunks and items are handed out between chunks: memory stays flat whatever the size.
 Speed matters as much (the import pipeline must keep up with well over 100,000 records/s),
-so the per-record path is kept small: handlers are closures over local tables, times are
-parsed by table look-up instead of `strptime`, and `Source` objects are interned.
+so the per-record path is kept small: expat hands attributes over as a list and the fields
+are read by position (`_layout`), times are parsed by table look-up instead of `strptime`
+(`parse_apple_time`), and `Source` objects are interned. Every step of the hot path is
+Python bytecode run once per record, under a GIL the consumer shares: a look-up or a
+string slice saved is worth its line.
 
 What is read:
 - `Record` of the quantity types in `QUANTITY_TYPES` and sleep analysis (category type);
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -161,12 +165,29 @@ _TIME_RE: Final = re.compile(
 _MIN_SEC: Final[dict[str, int]] = {
     f"{m:02d}:{s:02d}": (m * 60 + s) * 1000 for m in range(60) for s in range(60)
 }
-#: " +0100" -> offset ms (filled as offsets are met); the leading space is part of the key
+#: "HH" -> ms of a valid hour of the day
+_HOUR_OF_DAY: Final[dict[str, int]] = {f"{h:02d}": h * 3_600_000 for h in range(24)}
+#: the caches below are filled only from texts validated in full, so any key in them is a
+#: valid piece and any text made of two keys ("YYYY-MM-DD HH:" + "MM:SS +HHMM") is valid.
+#: Bounds only guard against a hostile file: ten years hold under 90,000 hours, and a zone
+#: gives 3,600 "MM:SS +HHMM" keys per offset it uses.
+_CACHE_MAX: Final = 1 << 17
+#: " +0100" -> offset ms; the leading space is part of the key
 _OFFSETS: dict[str, int] = {}
-#: "YYYY-MM-DD HH:" -> UTC epoch ms of that local hour as if it were UTC. An export of ten
-#: years holds under 90,000 hours; the bound only guards against a hostile file.
+#: the first offsets met get all their "MM:SS +HHMM" keys at once
+_OFFSETS_PREFILLED: Final = 8
+#: "YYYY-MM-DD" -> UTC epoch ms of that local midnight as if it were UTC
+_DAYS: dict[str, int] = {}
+#: "YYYY-MM-DD HH:" -> UTC epoch ms of that local hour as if it were UTC
 _HOURS: dict[str, int] = {}
-_HOURS_MAX: Final = 1 << 17
+#: "MM:SS +0100" -> ms into the hour minus the offset
+_MIN_SEC_OFF: dict[str, int] = {}
+
+
+def _cache(table: dict[str, int], key: str, value: int) -> None:
+    if len(table) >= _CACHE_MAX:
+        table.clear()
+    table[key] = value
 
 
 def _parse_time_slow(text: str) -> int:
@@ -196,24 +217,52 @@ def _parse_time_slow(text: str) -> int:
     offset_ms = (int(off_h) * 60 + int(off_m)) * 60_000
     if sign == "-":
         offset_ms = -offset_ms
-    if len(_HOURS) >= _HOURS_MAX:
-        _HOURS.clear()
-    _HOURS[text[:14]] = hour_ms
-    _OFFSETS[text[19:]] = offset_ms
+    offset = text[19:]
+    if offset not in _OFFSETS and len(_OFFSETS) < _OFFSETS_PREFILLED:
+        # a zone uses one or two offsets: fill their 3,600 keys now, not one miss at a time
+        if len(_MIN_SEC_OFF) + len(_MIN_SEC) > _CACHE_MAX:
+            _MIN_SEC_OFF.clear()
+        _MIN_SEC_OFF.update((k + offset, ms - offset_ms) for k, ms in _MIN_SEC.items())
+    _cache(_OFFSETS, offset, offset_ms)
+    _cache(_DAYS, text[:10], hour_ms - int(hour) * 3_600_000)
+    _cache(_HOURS, text[:14], hour_ms)
+    _cache(_MIN_SEC_OFF, text[14:], min_sec - offset_ms)
     return hour_ms + min_sec - offset_ms
+
+
+def _parse_time_miss(text: str) -> int:
+    """A time whose hour or "MM:SS +HHMM" is not cached yet: built from the smaller caches
+    (a known day, a known offset) where it can be, else validated in full."""
+    hour_ms = _HOURS.get(text[:14])
+    if hour_ms is None:
+        day_ms = _DAYS.get(text[:10])
+        hour_of_day = _HOUR_OF_DAY.get(text[11:13])
+        if day_ms is None or hour_of_day is None or text[10:11] != " " or text[13:14] != ":":
+            return _parse_time_slow(text)
+        hour_ms = day_ms + hour_of_day
+        _cache(_HOURS, text[:14], hour_ms)
+    rest = _MIN_SEC_OFF.get(text[14:])
+    if rest is None:
+        min_sec = _MIN_SEC.get(text[14:19])
+        offset_ms = _OFFSETS.get(text[19:])
+        if min_sec is None or offset_ms is None:
+            return _parse_time_slow(text)
+        rest = min_sec - offset_ms
+        _cache(_MIN_SEC_OFF, text[14:], rest)
+    return hour_ms + rest
 
 
 def parse_apple_time(text: str) -> int:
     """Apple's "2024-03-15 08:30:00 +0100" as UTC epoch milliseconds, exactly.
 
     Each string carries its own offset, so DST changes within a file need no zone rules.
-    The fast path is three dict look-ups (the hour, "MM:SS", the offset); the first time an
-    hour or an offset is seen, the whole text is validated. Raises ValueError.
+    The fast path is two dict look-ups (the hour, then "MM:SS +HHMM"); a text whose pieces
+    are not cached yet is validated in full. Raises ValueError.
     """
     try:
-        return _HOURS[text[:14]] + _MIN_SEC[text[14:19]] - _OFFSETS[text[19:]]
+        return _HOURS[text[:14]] + _MIN_SEC_OFF[text[14:]]
     except KeyError:
-        return _parse_time_slow(text)
+        return _parse_time_miss(text)
 
 
 # --- sources ------------------------------------------------------------------------------
@@ -226,13 +275,28 @@ _SOURCES_MAX: Final = 4096
 
 def _device_fields(device: str) -> dict[str, str]:
     """The key:value fields of an HKDevice description, without the object address."""
+    return {k: v.strip() for k, v in _DEVICE_FIELD.findall(_device_body(device))}
+
+
+def _device_body(device: str) -> str:
+    """An HKDevice description without its object address ("<<HKDevice: 0x…>")."""
     cut = device.find(">")
-    body = device[cut + 1 :] if device.startswith("<<") and cut >= 0 else device
-    return {k: v.strip() for k, v in _DEVICE_FIELD.findall(body)}
+    return device[cut + 1 :] if device.startswith("<<") and cut >= 0 else device
 
 
-def _make_source(name: str, device: str | None, workout: bool) -> Source:
-    fields = _device_fields(device) if device else {}
+#: device description without its address -> (kind, hardware): the address changes from
+#: record to record, so `_SOURCES_BY_TEXT` misses often, but the rest of the text seldom
+_DEVICE_KINDS: dict[str, tuple[SourceKind, str | None]] = {}
+
+
+def _device_kind(device: str | None) -> tuple[SourceKind, str | None]:
+    if not device:
+        return SourceKind.OTHER, None
+    body = _device_body(device)
+    known = _DEVICE_KINDS.get(body)
+    if known is not None:
+        return known
+    fields = _device_fields(device)
     model = fields.get("model")
     if model == "Watch":
         kind = SourceKind.WATCH
@@ -240,7 +304,15 @@ def _make_source(name: str, device: str | None, workout: bool) -> Source:
         kind = SourceKind.PHONE
     else:
         kind = SourceKind.OTHER
-    hardware = fields.get("hardware") or model or None
+    known = (kind, fields.get("hardware") or model or None)
+    if len(_DEVICE_KINDS) >= _SOURCES_MAX:
+        _DEVICE_KINDS.clear()
+    _DEVICE_KINDS[body] = known
+    return known
+
+
+def _make_source(name: str, device: str | None, workout: bool) -> Source:
+    kind, hardware = _device_kind(device)
     interned = (name, kind, hardware, workout)
     src = _SOURCES.get(interned)
     if src is None:
@@ -352,24 +424,77 @@ def _doctype(name: str, system_id: str | None, public_id: str | None, _internal:
         )
 
 
+#: stands in for "no previous source" so the hot path needs no None check
+_NO_SOURCE: Final = Source(key="", name="", kind=SourceKind.OTHER)
+
 _RARE_ELEMENTS: Final = frozenset(
     {"Correlation", "Workout", "WorkoutStatistics", "WorkoutActivity", "ExportDate"}
 )
 
-#: stands in for "no previous source" so the hot path needs no None check
-_NO_SOURCE: Final = Source(key="", name="", kind=SourceKind.OTHER)
+# --- record layouts -----------------------------------------------------------------------
+#
+# The parser hands a record's attributes over as one list, [name, value, name, value, …]
+# (`ordered_attributes`: cheaper than a dict), so the fast path reads its seven fields by
+# position. The positions hold for one order of attribute names, a "layout"; real exports
+# use two or three (with and without `unit` and `device`), so they are worked out once and
+# each record is only checked against the layout of the record before it.
+
+#: the attributes a record needs for the fast path; one missing takes the general path
+_RECORD_REQUIRED: Final = frozenset({"type", "startDate", "endDate", "value", "sourceName"})
+#: appended to the attribute list of a record without `unit` or `device`, to stand in for them
+_RECORD_PAD: Final[list[str | None]] = ["", None]
+#: slices of the hot path, made once: `text[_HOUR]` is `text[:14]` without building the slice
+_HOUR: Final = slice(None, 14)
+_AFTER_HOUR: Final = slice(14, None)
+_NAMES: Final = slice(None, None, 2)
+#: layouts kept per read; only a hostile file has more
+_LAYOUTS_MAX: Final = 16
+#: all seven fields are there: their seven names are all a record needs to match the layout
+#: (expat refuses a repeated name, so no other attribute can be one of them)
+_FULL: Final = 0
+#: `unit` or `device` is missing: a record matches only with all its names the same (one of
+#: its other attributes could be the missing one); `_RECORD_PAD` stands in for them
+_PADDED: Final = 1
+#: a required attribute is missing: the record is read by name (`record_general`)
+_GENERAL: Final = 2
+#: (how, names, then the list positions of the values of type, unit, startDate, endDate,
+#: value, sourceName and device, then those of their names)
+_Layout = tuple[
+    int, list[str], int, int, int, int, int, int, int, int, int, int, int, int, int, int
+]
+
+
+def _attr_dict(attrs: list[str]) -> dict[str, str]:
+    """An expat attribute list [name, value, name, value, …] as a dict."""
+    return dict(zip(attrs[::2], attrs[1::2], strict=True))
+
+
+def _layout(names: list[str]) -> _Layout:
+    """How to read a record whose attribute names come in this order."""
+    if not _RECORD_REQUIRED.issubset(names):
+        return (_GENERAL, names, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    pos = {n: 2 * i + 1 for i, n in enumerate(names)}
+    end = 2 * len(names)  # where `_RECORD_PAD` goes
+    how = _FULL if "unit" in pos and "device" in pos else _PADDED
+    t, s, e, v, n = pos["type"], pos["startDate"], pos["endDate"], pos["value"], pos["sourceName"]
+    u = pos.get("unit", end)
+    d = pos.get("device", end + 1)
+    return (how, names, t, u, s, e, v, n, d, t - 1, u - 1, s - 1, e - 1, v - 1, n - 1, d - 1)
 
 
 class _Reader:
-    """One expat parser and its handlers. Items collect in `out` while a chunk is parsed."""
+    """One expat parser and its handlers. Items collect in `out` while a chunk is parsed.
+
+    Names are not interned (`intern=None`): the handler compares them, never hashes them,
+    and interning costs the parser a dict look-up per name.
+    """
 
     def __init__(self) -> None:
         self.out: list[Item] = []
         self.stats = ExportStats()
         self.root_seen = False
-        p = expat.ParserCreate()
-        p.buffer_text = True
-        p.ordered_attributes = False
+        p = expat.ParserCreate(intern=None)
+        p.ordered_attributes = True
         p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
         p.EntityDeclHandler = _refuse_entity
         p.ExternalEntityRefHandler = _refuse_external_entity
@@ -378,7 +503,7 @@ class _Reader:
         self._counts: Callable[[], tuple[int, int, int, int]] = lambda: (0, 0, 0, 0)
         p.StartElementHandler = self._root
 
-    def _root(self, name: str, attrs: dict[str, str]) -> None:
+    def _root(self, name: str, attrs: list[str]) -> None:
         if name != "HealthData":
             raise ImportFormatError(
                 "xml-not-health-export", f"root element is <{name}>, not <HealthData>"
@@ -390,26 +515,35 @@ class _Reader:
         """(records, ignored, correlations, workouts) so far."""
         return self._counts()
 
-    def _build_handlers(self) -> Callable[[str, dict[str, str]], None]:
-        """The element handler, a closure over local names: the hot path of the import."""
+    def _build_handlers(self) -> Callable[[str, list[Any]], None]:
+        """The element handler, a closure: the hot path of the import.
+
+        Every name it uses is either a module global or a closure variable it needs: each
+        closure variable costs every call (every element) a copy.
+        """
         parser = self.parser
         stats = self.stats
         emit = self.out.append
         specs_get = _QUANTITY_SPECS.get
-        hours = _HOURS
-        min_sec = _MIN_SEC
-        offsets = _OFFSETS
-        slow_time = _parse_time_slow
-        identity = IDENTITY
         sleep_stages_get = SLEEP_STAGES.get
         unknown_unit = RejectReason.UNKNOWN_UNIT
         malformed = RejectReason.MALFORMED
         sleep_metric = Metric.SLEEP
-        rare = _RARE_ELEMENTS
         n_records = 0
         n_ignored = 0
         n_correlations = 0
         n_workouts = 0
+        # the layouts met, and that of the last record unpacked: how to read it, its names,
+        # the positions of the values of its fields (ti, ui, …) and of their names (tk, uk, …)
+        layouts: list[_Layout] = []
+        how = _PADDED
+        layout_names: list[str] | None = None  # equal to no list: the first record sets it
+        ti = ui = si = ei = vi = ni = di = 0
+        tk = uk = sk = ek = vk = nk = dk = 0
+        # the hour ("YYYY-MM-DD HH:") of the last time parsed, its epoch ms (as in `_HOURS`),
+        # and the least text after all texts of that hour (":" + 1 is ";")
+        hour_lo = hour_hi = ""  # an empty range: no text is in it
+        hour_ms = 0
         # the sources of the last two records: consecutive records nearly always share one,
         # and within a type the watch's and the phone's records alternate in time order
         last_name: str | None = None
@@ -428,7 +562,94 @@ class _Reader:
 
         self._counts = counts
 
-        def sleep(attrs: dict[str, str]) -> None:
+        def relayout(attrs: list[str]) -> None:
+            nonlocal how, layout_names, ti, ui, si, ei, vi, ni, di, tk, uk, sk, ek, vk, nk, dk
+            names = attrs[::2]
+            for layout in layouts:
+                if layout[1] == names:
+                    break
+            else:
+                if len(layouts) >= _LAYOUTS_MAX:
+                    del layouts[0]
+                layout = _layout(names)
+                layouts.append(layout)
+            how, layout_names, ti, ui, si, ei, vi, ni, di, tk, uk, sk, ek, vk, nk, dk = layout
+
+        def odd(attrs: list[Any]) -> None:
+            """A record (of the current layout) of a type that gives no sample, or in a unit
+            not understood."""
+            nonlocal n_ignored
+            typ = attrs[ti]
+            spec = specs_get(typ)
+            if spec is None:
+                if typ == SLEEP_TYPE:
+                    sleep(attrs[vi], attrs[si], attrs[ei], attrs[ni], attrs[di])
+                else:
+                    n_ignored += 1
+                return
+            unit = attrs[ui]
+            emit(Rejected(reason=unknown_unit, detail=f"{typ} in {unit!r}", metric=spec[0]))
+
+        def sleep(value: str, start: str, end: str, name: str, device: str | None) -> None:
+            stage = sleep_stages_get(value)
+            if stage is None:
+                emit(
+                    Rejected(reason=malformed, detail=f"sleep value {value!r}", metric=sleep_metric)
+                )
+                return
+            try:
+                t0 = parse_apple_time(start)
+                t1 = parse_apple_time(end)
+            except ValueError as exc:
+                emit(Rejected(reason=malformed, detail=f"sleep: {exc}", metric=sleep_metric))
+                return
+            emit(
+                Sample(
+                    metric=sleep_metric,
+                    start_ms=t0,
+                    end_ms=t1,
+                    value=(t1 - t0) / 60_000,
+                    source=source_for(name, device),
+                    stage=stage,
+                )
+            )
+
+        def record_general(attrs: dict[str, str]) -> None:
+            """A record without one of the attributes the fast path reads, read by name."""
+            nonlocal n_ignored
+            typ = attrs.get("type", "")
+            spec = specs_get(typ)
+            if spec is None:
+                if typ == SLEEP_TYPE:
+                    sleep_general(attrs)
+                else:
+                    n_ignored += 1
+                return
+            metric, units = spec
+            unit = attrs.get("unit", "")
+            conv = units.get(unit)
+            if conv is None:
+                emit(Rejected(reason=unknown_unit, detail=f"{typ} in {unit!r}", metric=metric))
+                return
+            try:
+                t0 = parse_apple_time(attrs["startDate"])
+                t1 = parse_apple_time(attrs["endDate"])
+                v = _number(attrs["value"])
+                name = attrs["sourceName"]
+            except (KeyError, ValueError, TypeError) as exc:
+                emit(Rejected(reason=malformed, detail=f"{typ}: {exc}", metric=metric))
+                return
+            emit(
+                Sample(
+                    metric=metric,
+                    start_ms=t0,
+                    end_ms=t1,
+                    value=_apply(conv, v),
+                    source=source_for(name, attrs.get("device")),
+                )
+            )
+
+        def sleep_general(attrs: dict[str, str]) -> None:
             stage = sleep_stages_get(attrs.get("value", ""))
             if stage is None:
                 emit(
@@ -469,67 +690,95 @@ class _Reader:
                 activity_depth = 0
                 parser.EndElementHandler = None
 
-        def start(name: str, attrs: dict[str, str]) -> None:
-            nonlocal n_records, n_ignored, last_name, last_device, last_source
-            nonlocal prev_name, prev_device, prev_source
+        def start(name: str, attrs: list[Any]) -> None:
+            nonlocal n_records, hour_lo, hour_hi, hour_ms
+            nonlocal last_name, last_device, last_source, prev_name, prev_device, prev_source
             if name == "Record":
                 n_records += 1
-                typ = attrs.get("type", "")
-                spec = specs_get(typ)
-                if spec is None:
-                    if typ == SLEEP_TYPE:
-                        sleep(attrs)
-                    else:
-                        n_ignored += 1
-                    return
-                metric, units = spec
-                unit = attrs.get("unit", "")
-                conv = units.get(unit)
-                if conv is None:
-                    emit(Rejected(reason=unknown_unit, detail=f"{typ} in {unit!r}", metric=metric))
-                    return
-                try:
-                    text = attrs["startDate"]
+                # the layout of the last record?
+                if how == _FULL:
                     try:
-                        t0 = hours[text[:14]] + min_sec[text[14:19]] - offsets[text[19:]]
+                        if not (
+                            attrs[tk] == "type"
+                            and attrs[sk] == "startDate"
+                            and attrs[ek] == "endDate"
+                            and attrs[vk] == "value"
+                            and attrs[nk] == "sourceName"
+                            and attrs[uk] == "unit"
+                            and attrs[dk] == "device"
+                        ):
+                            relayout(attrs)
+                    except IndexError:  # fewer attributes than the last record
+                        relayout(attrs)
+                elif attrs[_NAMES] != layout_names:
+                    relayout(attrs)
+                if how != _FULL:
+                    if how == _GENERAL:
+                        record_general(_attr_dict(attrs))
+                        return
+                    attrs += _RECORD_PAD
+                try:
+                    metric, units = _QUANTITY_SPECS[attrs[ti]]
+                    conv = units[attrs[ui]]
+                except KeyError:
+                    odd(attrs)
+                    return
+                text = attrs[si]
+                end = attrs[ei]
+                try:
+                    # `hour_lo <= text < hour_hi` is `text.startswith(hour_lo)`, only cheaper;
+                    # then "MM:SS +HHMM" is one look-up (see `parse_apple_time`)
+                    try:
+                        if text >= hour_lo and text < hour_hi:
+                            t0 = hour_ms + _MIN_SEC_OFF[text[_AFTER_HOUR]]
+                        else:
+                            prefix = text[_HOUR]
+                            hour_ms = _HOURS[prefix]
+                            hour_lo, hour_hi = prefix, prefix[:13] + ";"
+                            t0 = hour_ms + _MIN_SEC_OFF[text[_AFTER_HOUR]]
                     except KeyError:
-                        t0 = slow_time(text)
-                    end = attrs["endDate"]
+                        t0 = _parse_time_miss(text)
                     if end == text:
                         t1 = t0
                     else:
                         try:
-                            t1 = hours[end[:14]] + min_sec[end[14:19]] - offsets[end[19:]]
+                            if end >= hour_lo and end < hour_hi:
+                                t1 = hour_ms + _MIN_SEC_OFF[end[_AFTER_HOUR]]
+                            else:
+                                prefix = end[_HOUR]
+                                hour_ms = _HOURS[prefix]
+                                hour_lo, hour_hi = prefix, prefix[:13] + ";"
+                                t1 = hour_ms + _MIN_SEC_OFF[end[_AFTER_HOUR]]
                         except KeyError:
-                            t1 = slow_time(end)
-                    v = float(attrs["value"])
+                            t1 = _parse_time_miss(end)
+                    value = attrs[vi]
+                    v = float(value)
                     if v - v != 0.0:
-                        raise ValueError(f"not a finite number: {attrs['value']!r}")
-                    src_name = attrs["sourceName"]
-                except (KeyError, ValueError, TypeError) as exc:
-                    emit(Rejected(reason=malformed, detail=f"{typ}: {exc}", metric=metric))
-                    return
-                if conv is not identity:
-                    v = ((v + conv[0]) * conv[1]) / conv[2]
-                device = attrs.get("device")
-                if src_name != last_name or device != last_device:
-                    if src_name == prev_name and device == prev_device:
-                        src = prev_source
-                    else:
-                        src = source_for(src_name, device)
-                    prev_name, prev_device, prev_source = last_name, last_device, last_source
-                    last_name, last_device, last_source = src_name, device, src
-                emit(
-                    Sample(
-                        metric=metric,
-                        start_ms=t0,
-                        end_ms=t1,
-                        value=v,
-                        source=last_source,
+                        raise ValueError(f"not a finite number: {value!r}")
+                except (ValueError, TypeError) as exc:
+                    emit(
+                        Rejected(
+                            reason=RejectReason.MALFORMED,
+                            detail=f"{attrs[ti]}: {exc}",
+                            metric=metric,
+                        )
                     )
-                )
-            elif name in rare:
-                other(name, attrs)
+                    return
+                if conv is not IDENTITY:
+                    v = ((v + conv[0]) * conv[1]) / conv[2]
+                src_name = attrs[ni]
+                device = attrs[di]
+                if src_name == last_name and device == last_device:
+                    source = last_source
+                elif src_name == prev_name and device == prev_device:
+                    source = prev_source
+                else:
+                    source = source_for(src_name, device)
+                    prev_name, prev_device, prev_source = last_name, last_device, last_source
+                    last_name, last_device, last_source = src_name, device, source
+                emit(Sample(metric=metric, start_ms=t0, end_ms=t1, value=v, source=source))
+            elif name in _RARE_ELEMENTS:
+                other(name, _attr_dict(attrs))
 
         def other(name: str, attrs: dict[str, str]) -> None:
             """Elements other than Record that matter: rare, so off the hot path."""
@@ -633,52 +882,7 @@ def iter_export_stream(
     goes (after each chunk) and is final once the iterator is exhausted.
     Raises ImportFormatError for empty, not well formed, truncated or hostile XML.
     """
-    reader = _Reader()
-    parse = reader.parser.Parse
-    out = reader.out
-    own = reader.stats
-    own.bytes_total = size
-    consumed = 0
-
-    def publish() -> None:
-        r, ig, c, w = reader.counts()
-        own.records_read, own.records_ignored = r, ig
-        own.correlations_read, own.workouts_read = c, w
-        own.bytes_read = consumed
-        if stats is not None:
-            for field in ExportStats.__slots__:
-                setattr(stats, field, getattr(own, field))
-
-    while True:
-        chunk = read(CHUNK_SIZE)
-        if not chunk:
-            break
-        consumed += len(chunk)
-        try:
-            parse(chunk, False)
-        except expat.ExpatError as exc:
-            raise _xml_error(exc, final=False) from None
-        own.items += len(out)
-        publish()
-        if progress is not None and size:
-            progress(min(1.0, consumed / size))
-        if out:
-            yield from out
-            out.clear()
-    if consumed == 0:
-        raise ImportFormatError("empty-file", "the file is empty")
-    try:
-        parse(b"", True)
-    except expat.ExpatError as exc:
-        raise _xml_error(exc, final=True) from None
-    if not reader.root_seen:  # pragma: no cover - expat refuses a document without a root
-        raise ImportFormatError("xml-not-health-export", "no <HealthData> element")
-    own.items += len(out)
-    publish()
-    if progress is not None:
-        progress(1.0)
-    yield from out
-    out.clear()
+    return _items(None, read, size, progress, stats, DEFAULT_LIMITS)
 
 
 def iter_export(
@@ -697,18 +901,81 @@ def iter_export(
     and may come after items have been handed out (a file truncated near its end is only
     known to be broken there): the caller stores nothing until the iterator is exhausted.
     """
-    with path.open("rb") as f:
-        magic = f.read(4)
-        if not magic:
-            raise ImportFormatError("empty-file", f"{path.name} is empty")
-        if not magic.startswith(b"PK"):
-            f.seek(0)
-            size = path.stat().st_size
-            yield from iter_export_stream(f.read, size=size, progress=progress, stats=stats)
-            return
-    with SafeZip(path, zip_limits) as archive:
-        info = archive.find_member(looks_like_export, what="Apple Health export.xml")
-        with archive.open(info) as member:
-            yield from iter_export_stream(
-                member.read, size=info.file_size, progress=progress, stats=stats
-            )
+    return _items(path, None, None, progress, stats, zip_limits)
+
+
+def _items(
+    path: Path | None,
+    read: Callable[[int], bytes] | None,
+    size: int | None,
+    progress: Callable[[float], None] | None,
+    stats: ExportStats | None,
+    zip_limits: ZipLimits,
+) -> Iterator[Item]:
+    """The one generator behind both entry points: a generator that delegates to another
+    costs every item a second resumption, so the file is opened here too."""
+    with ExitStack() as stack:
+        if path is not None:
+            f = stack.enter_context(path.open("rb"))
+            magic = f.read(4)
+            if not magic:
+                raise ImportFormatError("empty-file", f"{path.name} is empty")
+            if magic.startswith(b"PK"):
+                f.close()
+                archive = stack.enter_context(SafeZip(path, zip_limits))
+                info = archive.find_member(looks_like_export, what="Apple Health export.xml")
+                read = stack.enter_context(archive.open(info)).read
+                size = info.file_size
+            else:
+                f.seek(0)
+                read = f.read
+                size = path.stat().st_size
+        assert read is not None
+        reader = _Reader()
+        parse = reader.parser.Parse
+        out = reader.out
+        own = reader.stats
+        own.bytes_total = size
+        consumed = 0
+
+        def publish() -> None:
+            r, ig, c, w = reader.counts()
+            own.records_read, own.records_ignored = r, ig
+            own.correlations_read, own.workouts_read = c, w
+            own.bytes_read = consumed
+            if stats is not None:
+                for field in ExportStats.__slots__:
+                    setattr(stats, field, getattr(own, field))
+
+        while True:
+            chunk = read(CHUNK_SIZE)
+            if not chunk:
+                break
+            consumed += len(chunk)
+            try:
+                parse(chunk, False)
+            except expat.ExpatError as exc:
+                raise _xml_error(exc, final=False) from None
+            own.items += len(out)
+            publish()
+            if progress is not None and size:
+                progress(min(1.0, consumed / size))
+            # a plain loop hands items out faster than `yield from` a list
+            for item in out:
+                yield item
+            out.clear()
+        if consumed == 0:
+            raise ImportFormatError("empty-file", "the file is empty")
+        try:
+            parse(b"", True)
+        except expat.ExpatError as exc:
+            raise _xml_error(exc, final=True) from None
+        if not reader.root_seen:  # pragma: no cover - expat refuses a document without a root
+            raise ImportFormatError("xml-not-health-export", "no <HealthData> element")
+        own.items += len(out)
+        publish()
+        if progress is not None:
+            progress(1.0)
+        for item in out:
+            yield item
+        out.clear()

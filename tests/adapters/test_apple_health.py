@@ -7,13 +7,15 @@ text, unit arithmetic from contracts §2), never taken from the reader's output.
 from __future__ import annotations
 
 import hashlib
+import io
+import random
 import zipfile
 from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.ingest.apple_health import (
@@ -22,6 +24,7 @@ from adapters.ingest.apple_health import (
     ImportFormatError,
     Item,
     iter_export,
+    iter_export_stream,
     looks_like_export,
     map_quantity,
     parse_apple_time,
@@ -177,6 +180,28 @@ def test_time_caches_keep_offsets_apart() -> None:
     a = parse_apple_time("2024-10-27 02:10:00 +0200")
     b = parse_apple_time("2024-10-27 02:10:00 +0100")
     assert b - a == 3_600_000
+
+
+def test_time_caches_build_new_hours_and_offsets_from_known_pieces() -> None:
+    # the first text fills the day, hour and offset caches; the others reuse pieces of it
+    assert parse_apple_time("2024-05-01 10:00:00 +0200") == utc_ms(2024, 5, 1, 8, 0, 0)
+    # a new hour of a known day: 11:22:33 +0200 is 09:22:33 UTC
+    assert parse_apple_time("2024-05-01 11:22:33 +0200") == utc_ms(2024, 5, 1, 9, 22, 33)
+    # a known hour with a new offset: 11:22:33 +0530 is 05:52:33 UTC
+    assert parse_apple_time("2024-05-01 11:22:33 +0530") == utc_ms(2024, 5, 1, 5, 52, 33)
+    # and the last hour of the day: 23:59:59 -0300 is 02:59:59 UTC the next day
+    assert parse_apple_time("2024-05-01 23:59:59 -0300") == utc_ms(2024, 5, 2, 2, 59, 59)
+    for bad in (
+        "2024-05-01 24:00:00 +0200",
+        "2024-05-01 1:22:33 +0200",
+        "2024-05-01T11:22:33 +0200",
+        "2024-05-01 11:22:60 +0200",
+        "2024-05-01 11:22:33 +0260",
+        "2024-05-01 11:22:33 +02000",
+        "2024-05-01 11:22:33",
+    ):
+        with pytest.raises(ValueError):
+            parse_apple_time(bad)
 
 
 @pytest.mark.parametrize(
@@ -356,6 +381,158 @@ def test_record_children_are_skipped(tmp_path: Path) -> None:
     item = only(tmp_path, record("HeartRateVariabilitySDNN", "41.5", "ms", children=hrv))
     assert isinstance(item, Sample)
     assert (item.metric, item.value) == (Metric.HRV_SDNN, 41.5)
+
+
+# --- attribute order --------------------------------------------------------------------------
+#
+# The reader reads a record's fields by position, worked out from the attribute names of the
+# record before it: records whose attributes come in another order, lack an optional one, or
+# lack a required one must read exactly as if looked up by name.
+
+HR = "HKQuantityTypeIdentifierHeartRate"
+SLEEP = "HKCategoryTypeIdentifierSleepAnalysis"
+
+
+def tag(attrs: list[tuple[str, str]]) -> str:
+    return " <Record " + " ".join(f'{k}="{v}"' for k, v in attrs) + "/>\n"
+
+
+def read_stream(body: str) -> tuple[list[Item], ExportStats]:
+    xml = f'<?xml version="1.0" encoding="UTF-8"?>\n<HealthData locale="da_DK">\n{body}</HealthData>\n'
+    stats = ExportStats()
+    return list(iter_export_stream(io.BytesIO(xml.encode()).read, stats=stats)), stats
+
+
+HR_ATTRS = [
+    ("type", HR),
+    ("sourceName", "Anna’s Apple Watch"),
+    ("sourceVersion", "10.1"),
+    ("device", WATCH_DEVICE),
+    ("unit", "count/min"),
+    ("creationDate", "2024-03-15 08:30:05 +0100"),
+    ("startDate", "2024-03-15 08:30:00 +0100"),
+    ("endDate", "2024-03-15 08:30:00 +0100"),
+    ("value", "72"),
+]
+STEPS_ATTRS = [
+    ("type", "HKQuantityTypeIdentifierStepCount"),
+    ("sourceName", "Anna’s iPhone"),
+    ("device", PHONE_DEVICE),
+    ("unit", "count"),
+    ("startDate", "2024-03-31 01:50:00 +0100"),
+    ("endDate", "2024-03-31 03:10:00 +0200"),
+    ("value", "500"),
+]
+SLEEP_ATTRS = [
+    ("type", SLEEP),
+    ("sourceName", "Anna’s Apple Watch"),
+    ("device", WATCH_DEVICE),
+    ("startDate", "2024-03-15 23:00:00 +0100"),
+    ("endDate", "2024-03-16 01:30:00 +0100"),
+    ("value", "HKCategoryValueSleepAnalysisAsleepDeep"),
+]
+
+
+def check_hr(item: Item, *, device: bool = True) -> None:
+    # 72 count/min at 08:30 +0100 = 07:30 UTC
+    assert isinstance(item, Sample)
+    assert (item.metric, item.value) == (Metric.HEART_RATE, 72.0)
+    assert item.start_ms == item.end_ms == utc_ms(2024, 3, 15, 7, 30, 0)
+    assert item.source.kind is (SourceKind.WATCH if device else SourceKind.OTHER)
+
+
+def check_steps(item: Item, *, device: bool = True) -> None:
+    # 01:50 +0100 to 03:10 +0200: 00:50 to 01:10 UTC
+    assert isinstance(item, Sample)
+    assert (item.metric, item.value) == (Metric.STEPS, 500.0)
+    assert (item.start_ms, item.end_ms) == (
+        utc_ms(2024, 3, 31, 0, 50, 0),
+        utc_ms(2024, 3, 31, 1, 10, 0),
+    )
+    assert item.source.kind is (SourceKind.PHONE if device else SourceKind.OTHER)
+
+
+def check_sleep(item: Item, *, device: bool = True) -> None:
+    # 23:00 to 01:30 +0100: 150 minutes of deep sleep from 22:00 UTC
+    assert isinstance(item, Sample)
+    assert (item.metric, item.value, item.stage) == (Metric.SLEEP, 150.0, SleepStage.DEEP)
+    assert item.start_ms == utc_ms(2024, 3, 15, 22, 0, 0)
+    assert item.source.kind is (SourceKind.WATCH if device else SourceKind.OTHER)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["hr", "steps", "sleep"]),
+            st.randoms(use_true_random=False),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_records_read_alike_in_any_attribute_order(
+    recs: list[tuple[str, random.Random, bool]],
+) -> None:
+    body = ""
+    for what, rnd, with_device in recs:
+        attrs = {"hr": HR_ATTRS, "steps": STEPS_ATTRS, "sleep": SLEEP_ATTRS}[what]
+        attrs = [a for a in attrs if with_device or a[0] != "device"]
+        rnd.shuffle(attrs)
+        body += tag(attrs)
+    items, stats = read_stream(body)
+    assert stats.records_read == len(items) == len(recs)
+    for item, (what, _, with_device) in zip(items, recs, strict=True):
+        {"hr": check_hr, "steps": check_steps, "sleep": check_sleep}[what](item, device=with_device)
+
+
+def test_missing_attributes_after_full_records() -> None:
+    def without(attrs: list[tuple[str, str]], *names: str) -> list[tuple[str, str]]:
+        return [a for a in attrs if a[0] not in names]
+
+    def renamed(attrs: list[tuple[str, str]], old: str, new: str) -> list[tuple[str, str]]:
+        return [(new if k == old else k, v) for k, v in attrs]
+
+    body = "".join(
+        tag(a)
+        for a in (
+            HR_ATTRS,
+            without(HR_ATTRS, "startDate"),
+            HR_ATTRS,
+            without(HR_ATTRS, "sourceName"),
+            without(HR_ATTRS, "value", "endDate"),
+            without(SLEEP_ATTRS, "endDate"),
+            without(HR_ATTRS, "unit"),
+            # in the place of `unit` or `device`, another attribute is not them
+            renamed(HR_ATTRS, "unit", "units"),
+            renamed(HR_ATTRS, "device", "devices"),
+            # fewer attributes than the record before, none of them missing
+            without(HR_ATTRS, "sourceVersion", "creationDate", "device"),
+            [*HR_ATTRS, ("extra", "1")],
+            without(SLEEP_ATTRS, "type"),
+            SLEEP_ATTRS,
+        )
+    )
+    items, stats = read_stream(body)
+    assert stats.records_read == 13
+    assert stats.records_ignored == 1  # the sleep record without a type
+    check_hr(items[0])
+    rejected = items[1:2] + items[3:7] + items[7:8]
+    assert [(r.reason, r.detail) for r in rejected if isinstance(r, Rejected)] == [
+        (RejectReason.MALFORMED, f"{HR}: 'startDate'"),
+        (RejectReason.MALFORMED, f"{HR}: 'sourceName'"),
+        (RejectReason.MALFORMED, f"{HR}: 'endDate'"),
+        (RejectReason.MALFORMED, "sleep: 'endDate'"),
+        (RejectReason.UNKNOWN_UNIT, f"{HR} in ''"),
+        (RejectReason.UNKNOWN_UNIT, f"{HR} in ''"),
+    ]
+    check_hr(items[2])
+    check_hr(items[8], device=False)
+    check_hr(items[9], device=False)
+    check_hr(items[10])
+    check_sleep(items[11])
+    assert len(items) == 12
 
 
 # --- sources ----------------------------------------------------------------------------------
