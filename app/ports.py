@@ -150,9 +150,9 @@ class SampleRepository(Protocol):
     async def between(
         self, citizen_id: str, metric: str, start_from: int, start_before: int
     ) -> list[tuple[int, int, float, int, str]]: ...
-    async def stats(
-        self, citizen_id: str, metric: str, start_from: int, start_before: int
-    ) -> tuple[int, float, float, float] | None: ...
+    async def stats_by_day(
+        self, citizen_id: str, metric: str, days: Sequence[tuple[str, int, int]]
+    ) -> dict[str, tuple[int, float, float, float]]: ...
 
 
 class DailyRepository(Protocol):

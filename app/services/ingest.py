@@ -238,10 +238,12 @@ async def _roll_chunk(
     if kind is MetricKind.DISCRETE:
         # count/min/max/mean: the database aggregates, no sample crosses into Python
         out: list[DailyRow] = []
-        for day, lo, hi in chunk:
-            got = await uow.samples.stats(citizen_id, metric.value, lo, hi)
-            if got is not None:
-                n, low, high, mean = got
+        got = await uow.samples.stats_by_day(
+            citizen_id, metric.value, [(d.isoformat(), lo, hi) for d, lo, hi in chunk]
+        )
+        for day, _, _ in chunk:
+            if (found := got.get(day.isoformat())) is not None:
+                n, low, high, mean = found
                 out.append(DailyRow(day=day.isoformat(), count=n, min=low, max=high, mean=mean))
         return out
     samples = await uow.samples.between(

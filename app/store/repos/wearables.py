@@ -102,18 +102,22 @@ class SqlSamples:
             gone.append((str(row[0]), int(row[1]), int(row[2])))
         return gone
 
-    async def stats(
-        self, citizen_id: str, metric: str, start_from: int, start_before: int
-    ) -> tuple[int, float, float, float] | None:
-        """count, min, max, mean of samples starting in [from, before), or None if none."""
-        row = await self._c.fetchone(
-            "SELECT COUNT(*), MIN(value), MAX(value), AVG(value) FROM samples"
-            " WHERE citizen_id = ? AND metric = ? AND start_ms >= ? AND start_ms < ?",
-            (citizen_id, metric, start_from, start_before),
+    async def stats_by_day(
+        self, citizen_id: str, metric: str, days: Sequence[tuple[str, int, int]]
+    ) -> dict[str, tuple[int, float, float, float]]:
+        """count, min, max, mean per (day, start, end) window, in one aggregate query."""
+        if not days:
+            return {}
+        values = ", ".join("(CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT))" for _ in days)
+        params: list[object] = [p for d in days for p in d]
+        rows = await self._c.fetchall(
+            f"WITH d(day, lo, hi) AS (VALUES {values})"
+            " SELECT d.day, COUNT(*), MIN(s.value), MAX(s.value), AVG(s.value)"
+            " FROM d JOIN samples s ON s.citizen_id = ? AND s.metric = ?"
+            " AND s.start_ms >= d.lo AND s.start_ms < d.hi GROUP BY d.day",
+            (*params, citizen_id, metric),
         )
-        if row is None or not row[0]:
-            return None
-        return int(row[0]), float(row[1]), float(row[2]), float(row[3])
+        return {str(r[0]): (int(r[1]), float(r[2]), float(r[3]), float(r[4])) for r in rows}
 
     async def between(
         self, citizen_id: str, metric: str, start_from: int, start_before: int
