@@ -29,6 +29,7 @@ from app.errors import Invalid, Unauthenticated
 from app.ports import Clock, SampleRow, UnitOfWork
 from app.services.audit import event_for, record
 from app.services.ingest import reroll
+from app.services.sample_rows import SourceNumbers, sample_row
 
 __all__ = [
     "PAIRING_MINUTES",
@@ -134,7 +135,7 @@ async def store_readings(
     citizen = await uow.citizens.get(citizen_id)
     zone = citizen.timezone if citizen else "Europe/Copenhagen"
     now_ms = to_ms(clock.now())
-    known = {s.key: s.source_no for s in await uow.sources.for_citizen(citizen_id)}
+    numbers = await SourceNumbers.load(uow, clock, citizen_id)
     touched: dict[Metric, set[int]] = {}
     # Everything is decided in memory against two bulk lookups, then written in two bulk
     # inserts: a batch of a thousand readings costs a handful of statements, not thousands.
@@ -193,21 +194,9 @@ async def store_readings(
             )
         )
         if samples:
-            number = known.get(source.key)
-            if number is None:
-                number = await uow.sources.add(
-                    citizen_id,
-                    key=source.key,
-                    name=source.name,
-                    kind=source.kind.value,
-                    device=source.device,
-                    at=clock.now(),
-                )
-                known[source.key] = number
+            number = await numbers.of(source)
+            sample_rows.extend(sample_row(citizen_id, number, s) for s in samples)
             for s in samples:
-                sample_rows.append(
-                    (citizen_id, s.metric.value, at_ms, number, at_ms, s.value, "", None)
-                )
                 touched.setdefault(s.metric, set()).add(at_ms // _DAY_MS)
         out.append(
             ReadingOutcome(

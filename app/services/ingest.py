@@ -27,6 +27,7 @@ from app.domain.samples import Rejected, RejectReason, Sample
 from app.domain.sources import ranked
 from app.domain.time import local_day_bounds, to_ms
 from app.ports import Clock, DailyRow, SampleRow, Store, UnitOfWork
+from app.services.sample_rows import SourceNumbers, sample_row
 
 __all__ = ["BATCH", "ImportReport", "ItemSource", "ingest", "reroll"]
 
@@ -121,7 +122,7 @@ async def ingest(
     now_ms = to_ms(clock.now())
     touched: dict[Metric, set[int]] = {}
     async with store.transaction() as uow:
-        known = {s.key: s.source_no for s in await uow.sources.for_citizen(citizen_id)}
+        numbers = await SourceNumbers.load(uow, clock, citizen_id)
         async for batch in _batches(items, BATCH):
             rows: list[SampleRow] = []
             for item in batch:
@@ -133,30 +134,8 @@ async def ingest(
                 if problem is not None:
                     reasons[problem.value] += 1
                     continue
-                src = item.source
-                number = known.get(src.key)
-                if number is None:
-                    number = await uow.sources.add(
-                        citizen_id,
-                        key=src.key,
-                        name=src.name,
-                        kind=src.kind.value,
-                        device=src.device,
-                        at=clock.now(),
-                    )
-                    known[src.key] = number
-                rows.append(
-                    (
-                        citizen_id,
-                        item.metric.value,
-                        item.start_ms,
-                        number,
-                        item.end_ms,
-                        item.value,
-                        item.stage or "",
-                        item.external_id,
-                    )
-                )
+                number = numbers.get(item.source.key) or await numbers.of(item.source)
+                rows.append(sample_row(citizen_id, number, item))
                 days = touched.setdefault(item.metric, set())
                 days.add(item.start_ms // _DAY_MS)
                 days.add(item.end_ms // _DAY_MS)

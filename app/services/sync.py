@@ -16,8 +16,9 @@ from app.domain.metrics import Metric
 from app.domain.plausibility import check
 from app.domain.samples import Rejected, Sample
 from app.domain.time import to_ms
-from app.ports import Clock, SampleRow, UnitOfWork
+from app.ports import Clock, UnitOfWork
 from app.services.ingest import reroll
+from app.services.sample_rows import SourceNumbers, sample_row
 
 __all__ = ["Outcome", "SyncResult", "apply_sync"]
 
@@ -49,7 +50,7 @@ async def apply_sync(
 ) -> SyncResult:
     """Store a batch and apply its deletions in the caller's transaction."""
     now_ms = to_ms(clock.now())
-    known = {s.key: s.source_no for s in await uow.sources.for_citizen(citizen_id)}
+    numbers = await SourceNumbers.load(uow, clock, citizen_id)
     touched: dict[Metric, set[int]] = {}
     results: list[Outcome] = []
     counts = {"stored": 0, "duplicate": 0, "rejected": 0}
@@ -60,28 +61,7 @@ async def apply_sync(
             counts["rejected"] += 1
             continue
         assert isinstance(item, Sample)
-        src = item.source
-        number = known.get(src.key)
-        if number is None:
-            number = await uow.sources.add(
-                citizen_id,
-                key=src.key,
-                name=src.name,
-                kind=src.kind.value,
-                device=src.device,
-                at=clock.now(),
-            )
-            known[src.key] = number
-        row: SampleRow = (
-            citizen_id,
-            item.metric.value,
-            item.start_ms,
-            number,
-            item.end_ms,
-            item.value,
-            item.stage or "",
-            item.external_id,
-        )
+        row = sample_row(citizen_id, await numbers.of(item.source), item)
         if await uow.samples.insert([row]):
             results.append(Outcome(uuid=uuid, outcome="stored"))
             counts["stored"] += 1
@@ -93,7 +73,9 @@ async def apply_sync(
             counts["duplicate"] += 1
     gone_ids: list[str] = []
     for ext in dict.fromkeys(d.upper() for d in deleted):
-        for metric, start, end in await uow.samples.delete_external(citizen_id, [ext]):
+        gone = await uow.samples.delete_external(citizen_id, ext)
+        if gone is not None:
+            metric, start, end = gone
             gone_ids.append(ext)
             touched.setdefault(Metric(metric), set()).update((start // _DAY_MS, end // _DAY_MS))
     if touched:

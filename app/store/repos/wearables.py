@@ -84,23 +84,20 @@ class SqlSamples:
         return changed > 0
 
     async def delete_external(
-        self, citizen_id: str, external_ids: Sequence[str]
-    ) -> list[tuple[str, int, int]]:
-        """Delete by external id; (metric, start, end) of each deleted sample."""
-        gone: list[tuple[str, int, int]] = []
-        for ext in external_ids:
-            row = await self._c.fetchone(
-                "SELECT metric, start_ms, end_ms FROM samples"
-                " WHERE citizen_id = ? AND external_id = ?",
-                (citizen_id, ext),
-            )
-            if row is None:
-                continue
-            await self._c.execute(
-                "DELETE FROM samples WHERE citizen_id = ? AND external_id = ?", (citizen_id, ext)
-            )
-            gone.append((str(row[0]), int(row[1]), int(row[2])))
-        return gone
+        self, citizen_id: str, external_id: str
+    ) -> tuple[str, int, int] | None:
+        """Delete the citizen's sample with this external id; its (metric, start, end)."""
+        row = await self._c.fetchone(
+            "SELECT metric, start_ms, end_ms FROM samples WHERE citizen_id = ? AND external_id = ?",
+            (citizen_id, external_id),
+        )
+        if row is None:
+            return None
+        await self._c.execute(
+            "DELETE FROM samples WHERE citizen_id = ? AND external_id = ?",
+            (citizen_id, external_id),
+        )
+        return str(row[0]), int(row[1]), int(row[2])
 
     async def stats_by_day(
         self, citizen_id: str, metric: str, days: Sequence[tuple[str, int, int]]
