@@ -4,7 +4,8 @@ Cumulative metrics spread each record's value evenly over its interval. Where re
 of different sources overlap, only the highest-priority source counts for the shared
 time, and a partly covered record counts for the part it wins:
 ``value × won time / its duration``. Records of one source never cancel each other.
-Discrete metrics count each sample once, on the day it starts.
+Discrete metrics (count/min/max/mean of the samples that start in a day) are
+aggregated by the store.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterable, Sequence
 
 import msgspec
 
-__all__ = ["CumulativeRecord", "DayStats", "cumulative_total", "discrete_stats"]
+__all__ = ["CumulativeRecord", "cumulative_total"]
 
 
 class CumulativeRecord(msgspec.Struct, frozen=True, array_like=True, gc=False):
@@ -25,15 +26,6 @@ class CumulativeRecord(msgspec.Struct, frozen=True, array_like=True, gc=False):
     value: float
     #: position in the priority order: 0 is the best source; ties are already broken
     rank: int
-
-
-class DayStats(msgspec.Struct, frozen=True, kw_only=True):
-    """count/min/max/mean of a day's discrete samples."""
-
-    count: int
-    min: float
-    max: float
-    mean: float
 
 
 def _overlap(covered: Sequence[tuple[int, int]], starts: Sequence[int], lo: int, hi: int) -> int:
@@ -110,12 +102,3 @@ def cumulative_total(records: Iterable[CumulativeRecord], day_start: int, day_en
             covered = _merge(covered + mine)
             starts = [a for a, _ in covered]
     return total
-
-
-def discrete_stats(values: Sequence[float]) -> DayStats | None:
-    """The day's statistics, or None for a day without samples."""
-    if not values:
-        return None
-    return DayStats(
-        count=len(values), min=min(values), max=max(values), mean=sum(values) / len(values)
-    )

@@ -19,12 +19,12 @@ from app.errors import NotFound
 from app.ports import Clock, Store, UnitOfWork
 from app.services.ingest import ImportReport, ItemSource, ingest
 
-__all__ = ["ImportError_", "JobView", "create_job", "get_job", "job_view", "run_job"]
+__all__ = ["ImportFailure", "JobView", "create_job", "get_job", "job_view", "run_job"]
 
 log = logging.getLogger("minlaege.imports")
 
 
-class ImportError_(msgspec.Struct, frozen=True):
+class ImportFailure(msgspec.Struct, frozen=True):
     """Why a job failed: a stable kind and a sentence."""
 
     type: str
@@ -40,7 +40,7 @@ class JobView(msgspec.Struct, frozen=True, kw_only=True):
     #: 0–1; 1 when done
     progress: float
     report: ImportReport | None = None
-    error: ImportError_ | None = None
+    error: ImportFailure | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -56,7 +56,7 @@ def job_view(job: ImportJob, progress: float | None) -> JobView:
         status=job.status,
         progress=1.0 if done else round(progress or 0.0, 4),
         report=_report.decode(job.report) if job.report else None,
-        error=ImportError_(job.error_kind or "error", job.error_detail or "")
+        error=ImportFailure(job.error_kind or "error", job.error_detail or "")
         if job.status == "failed"
         else None,
         created_at=job.created_at,

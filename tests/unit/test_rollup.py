@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.domain.rollup import CumulativeRecord as R
-from app.domain.rollup import cumulative_total, discrete_stats
+from app.domain.rollup import cumulative_total
 
 H = 3_600_000
 DAY = (0, 24 * H)
@@ -55,13 +55,6 @@ def test_instant_records_count_unless_a_better_source_covers_them() -> None:
 
 def test_records_outside_the_day_are_ignored() -> None:
     assert cumulative_total([R(-2 * H, -H, 100, 0), R(25 * H, 26 * H, 100, 0)], *DAY) == 0
-
-
-def test_discrete_stats() -> None:
-    stats = discrete_stats([60.0, 80.0, 70.0])
-    assert stats is not None
-    assert (stats.count, stats.min, stats.max, stats.mean) == (3, 60.0, 80.0, 70.0)
-    assert discrete_stats([]) is None
 
 
 # --- the rule against a brute-force minute-by-minute reference ------------------------

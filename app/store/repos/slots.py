@@ -19,14 +19,15 @@ class SqlSlots:
 
     async def add_many(self, slots: Sequence[Slot]) -> int:
         """Insert slots, skipping any that already exist (same id or same time and kind)."""
-        added = 0
-        for s in slots:
-            added += await self._c.execute(
-                "INSERT INTO slots (clinic_id, id, kind, starts_at, ends_at, status)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (s.clinic_id, s.id, s.kind, to_ms(s.starts_at), to_ms(s.ends_at), s.status),
-            )
-        return added
+        return await self._c.insert_ignore(
+            "slots",
+            ("clinic_id", "id", "kind", "starts_at", "ends_at", "status"),
+            ("text", "text", "text", "bigint", "bigint", "text"),
+            [
+                (s.clinic_id, s.id, s.kind, to_ms(s.starts_at), to_ms(s.ends_at), s.status)
+                for s in slots
+            ],
+        )
 
     async def free(self, clinic_id: str, start: datetime, end: datetime) -> list[Slot]:
         rows = await self._c.fetchall(
