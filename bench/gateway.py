@@ -10,24 +10,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 
 import httpx
 
-from bench.common import machine, percentile, report
+from bench.common import machine, percentile, report, serve_demo
 
 BATCH = 500
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _batch(n: int) -> bytes:
@@ -71,56 +61,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--concurrency", type=int, default=4)
     args = ap.parse_args(argv if argv is not None else [])
     bodies = [_batch(n) for n in range(args.batches)]
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "MINLAEGE_ENV": "development"}
-        env.pop("MINLAEGE_DB", None)
-        cli = [sys.executable, "-m", "mobile_api.cli"]
-        ids = json.loads(
-            subprocess.run(
-                [*cli, "seed-demo"], cwd=tmp, env=env, check=True, capture_output=True
-            ).stdout
-        )
-        token = json.loads(
-            subprocess.run(
-                [*cli, "token", "--role", "gateway", "--subject", ids["gateway_id"]],
-                cwd=tmp,
-                env=env,
-                check=True,
-                capture_output=True,
-            ).stdout
-        )["access_token"]
-        port = _port()
-        server = subprocess.Popen(
-            [*cli, "serve", "--port", str(port)],
-            cwd=tmp,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            for _ in range(100):
-                try:
-                    if httpx.get(f"{base}/health/live").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            url = f"{base}/v1/gateway/readings"
-            for name in (
-                "new readings (accepted)",
-                "baseline: the same batches again (duplicates)",
-            ):
-                seconds, lat = asyncio.run(_load(url, token, list(bodies), args.concurrency))
-                report(
-                    name,
-                    readings_per_s=args.batches * BATCH / seconds,
-                    p50_ms=percentile(lat, 0.5) * 1000,
-                    p99_ms=percentile(lat, 0.99) * 1000,
-                    batches=str(args.batches),
-                )
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+    with serve_demo() as server:
+        token = server.token("gateway", server.ids["gateway_id"])
+        url = f"{server.base}/v1/gateway/readings"
+        for name in ("new readings (accepted)", "baseline: the same batches again (duplicates)"):
+            seconds, lat = asyncio.run(_load(url, token, list(bodies), args.concurrency))
+            report(
+                name,
+                readings_per_s=args.batches * BATCH / seconds,
+                p50_ms=percentile(lat, 0.5) * 1000,
+                p99_ms=percentile(lat, 0.99) * 1000,
+                batches=str(args.batches),
+            )
     print(f"machine: {machine()}")
 
 
