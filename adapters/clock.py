@@ -25,3 +25,9 @@ class FixedClock:
 
     def advance(self, **delta: float) -> None:
         self.at += timedelta(**delta)
+
+    def set(self, at: datetime) -> None:
+        """Jump to an instant (aware), forwards or back."""
+        if at.tzinfo is None:
+            raise ValueError("the clock takes aware datetimes only")
+        self.at = at

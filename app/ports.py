@@ -13,15 +13,23 @@ from typing import Protocol
 
 import msgspec
 
+from app.domain.appointments import Appointment
 from app.domain.audit import AuditEntry
 from app.domain.identity import Role
 from app.domain.imports import ImportJob
-from app.domain.people import Citizen, Clinic, Clinician, Gateway
+from app.domain.medications import Medication, Renewal
+from app.domain.notices import Notice, OutboxItem
+from app.domain.people import Citizen, Clinic, Clinician, ClinicRules, Gateway
+from app.domain.photos import CleanPhoto
+from app.domain.schedule import Closure, OpeningHours
 from app.domain.slots import Slot
 from app.domain.sources import StoredSource
+from app.domain.waitlist import WaitlistEntry
 
 __all__ = [
+    "AppointmentRepository",
     "AuditRepository",
+    "BlobStore",
     "CitizenRepository",
     "ClinicRepository",
     "ClinicianRepository",
@@ -34,15 +42,21 @@ __all__ = [
     "IdTokenClaims",
     "IdTokenVerifier",
     "ImportRepository",
+    "MedicationRepository",
+    "OutboxRepository",
+    "PhotoCleaner",
     "RefreshTokenRecord",
     "RefreshTokenRepository",
+    "RenewalRepository",
     "SampleRepository",
     "SampleRow",
+    "ScheduleRepository",
     "SlotRepository",
     "SourceRepository",
     "Store",
     "TokenSigner",
     "UnitOfWork",
+    "WaitlistRepository",
 ]
 
 
@@ -68,6 +82,7 @@ class CitizenRepository(Protocol):
 class ClinicRepository(Protocol):
     async def add(self, clinic: Clinic) -> None: ...
     async def get(self, clinic_id: str) -> Clinic | None: ...
+    async def set_rules(self, clinic_id: str, rules: ClinicRules) -> None: ...
 
 
 class ClinicianRepository(Protocol):
@@ -115,7 +130,99 @@ class RefreshTokenRepository(Protocol):
 
 class SlotRepository(Protocol):
     async def add_many(self, slots: Sequence[Slot]) -> int: ...
-    async def free(self, clinic_id: str, start: datetime, end: datetime) -> list[Slot]: ...
+    async def get(self, clinic_id: str, slot_id: str) -> Slot | None: ...
+    async def free(
+        self,
+        clinic_id: str,
+        start: datetime,
+        end: datetime,
+        *,
+        now: datetime,
+        kind: str | None = None,
+        limit: int = 1000,
+    ) -> list[Slot]: ...
+    async def take(self, clinic_id: str, slot_id: str, citizen_id: str, now: datetime) -> bool: ...
+    async def set_status(self, clinic_id: str, slot_id: str, status: str) -> None: ...
+    async def hold(
+        self, clinic_id: str, slot_id: str, citizen_id: str, until: datetime, now: datetime
+    ) -> bool: ...
+    async def lapsed_holds(self, now: datetime, limit: int = 100) -> list[Slot]: ...
+    async def block_between(self, clinic_id: str, start: datetime, end: datetime) -> int: ...
+
+
+class AppointmentRepository(Protocol):
+    async def add(self, a: Appointment) -> None: ...
+    async def get(self, citizen_id: str, appointment_id: str) -> Appointment | None: ...
+    async def in_clinic(self, clinic_id: str, appointment_id: str) -> Appointment | None: ...
+    async def for_citizen(self, citizen_id: str) -> list[Appointment]: ...
+    async def for_clinic(
+        self, clinic_id: str, start: datetime, end: datetime
+    ) -> list[tuple[Appointment, str]]: ...
+    async def end(
+        self,
+        citizen_id: str,
+        appointment_id: str,
+        status: str,
+        at: datetime,
+        *,
+        clinic_message: str | None = None,
+    ) -> bool: ...
+
+
+class WaitlistRepository(Protocol):
+    async def add(self, e: WaitlistEntry) -> None: ...
+    async def get(self, citizen_id: str, entry_id: str) -> WaitlistEntry | None: ...
+    async def for_citizen(self, citizen_id: str) -> list[WaitlistEntry]: ...
+    async def offered_slot(self, slot_id: str) -> WaitlistEntry | None: ...
+    async def next_in_line(
+        self, clinic_id: str, kind: str, slot_id: str, slot_start: datetime
+    ) -> WaitlistEntry | None: ...
+    async def pass_over(self, slot_id: str, citizen_id: str) -> None: ...
+    async def update(self, e: WaitlistEntry) -> None: ...
+
+
+class ScheduleRepository(Protocol):
+    async def hours(self, clinic_id: str) -> list[OpeningHours]: ...
+    async def replace_hours(self, clinic_id: str, hours: Sequence[OpeningHours]) -> None: ...
+    async def add_closure(self, clinic_id: str, closure_id: str, closure: Closure) -> None: ...
+    async def closures(
+        self, clinic_id: str, start: datetime, end: datetime
+    ) -> list[tuple[str, Closure]]: ...
+
+
+class MedicationRepository(Protocol):
+    async def for_citizen(self, citizen_id: str) -> list[Medication]: ...
+    async def get(self, citizen_id: str, medication_id: str) -> Medication | None: ...
+    async def replace(self, citizen_id: str, meds: Sequence[Medication]) -> None: ...
+    async def renewed(self, citizen_id: str, medication_id: str, at: datetime) -> None: ...
+    async def name_of(self, citizen_id: str, medication_id: str) -> str | None: ...
+
+
+class RenewalRepository(Protocol):
+    async def add(self, r: Renewal) -> bool: ...
+    async def get(self, citizen_id: str, renewal_id: str) -> Renewal | None: ...
+    async def in_clinic(self, clinic_id: str, renewal_id: str) -> Renewal | None: ...
+    async def for_citizen(self, citizen_id: str) -> list[Renewal]: ...
+    async def queue(self, clinic_id: str, limit: int) -> list[Renewal]: ...
+    async def move(
+        self,
+        citizen_id: str,
+        renewal_id: str,
+        *,
+        from_statuses: Sequence[str],
+        status: str,
+        at: datetime,
+        by: str | None = None,
+        by_name: str | None = None,
+        reason: str | None = None,
+    ) -> bool: ...
+
+
+class OutboxRepository(Protocol):
+    async def add(self, citizen_id: str, notice_id: str, notice: Notice, at: datetime) -> None: ...
+    async def for_citizen(
+        self, citizen_id: str, *, before_seq: int | None, limit: int
+    ) -> list[OutboxItem]: ...
 
 
 #: (citizen_id, metric, start_ms, source_no, end_ms, value, stage, external_id)
@@ -212,6 +319,12 @@ class UnitOfWork(Protocol):
     daily: DailyRepository
     imports: ImportRepository
     gateway_io: GatewayIORepository
+    appointments: AppointmentRepository
+    waitlist: WaitlistRepository
+    schedule: ScheduleRepository
+    outbox: OutboxRepository
+    medications: MedicationRepository
+    renewals: RenewalRepository
 
 
 class Store(Protocol):
@@ -253,3 +366,21 @@ class CprVault(Protocol):
     def lookup_hash(self, cpr: str) -> str: ...
     def seal(self, cpr: str) -> str: ...
     def open(self, sealed: str) -> str: ...
+
+
+class BlobStore(Protocol):
+    """Bytes kept outside the database (photos), addressed by a key we choose."""
+
+    async def put(self, key: str, data: bytes) -> None: ...
+    async def get(self, key: str) -> bytes: ...
+    async def delete(self, key: str) -> None: ...
+
+
+class PhotoCleaner(Protocol):
+    """Checks a photo by its content and returns a copy without metadata.
+
+    Raises `app.errors.Invalid` (kind `photo-rejected`) for anything that is not a
+    JPEG, PNG or HEIC image within the limits of `app.domain.photos`.
+    """
+
+    def clean(self, data: bytes) -> CleanPhoto: ...

@@ -18,6 +18,8 @@ import pytest
 
 from adapters.clock import FixedClock
 from app.domain.identity import Role
+from app.domain.ids import stable_id
+from app.domain.people import Citizen, Clinic, Clinician
 from app.services.accounts import ensure_citizen
 from app.services.demo import DemoIds, seed_demo
 from app.settings import Settings
@@ -121,13 +123,53 @@ class Api:
         return self.token(Role.CLINICIAN, self.demo.clinician.subject)
 
     @property
+    def nurse(self) -> dict[str, str]:
+        return self.token(Role.CLINICIAN, self.demo.nurse.subject)
+
+    @property
     def gateway(self) -> dict[str, str]:
         return self.token(Role.GATEWAY, self.demo.gateway_id)
 
     async def citizen(self, subject: str) -> dict[str, str]:
+        """A new citizen with no GP clinic."""
         async with self.runtime.store.transaction() as uow:
             await ensure_citizen(uow, self.clock, self.runtime.vault, subject=subject)
         return self.token(Role.CITIZEN, subject)
+
+    async def patient(self, subject: str, clinic_id: str | None = None) -> dict[str, str]:
+        """A new citizen listed at the demo clinic (or at `clinic_id`)."""
+        async with self.runtime.store.transaction() as uow:
+            await uow.citizens.add(
+                Citizen(
+                    id=stable_id("citizen", subject),
+                    subject=subject,
+                    name=subject.title(),
+                    clinic_id=clinic_id or self.demo.clinic_id,
+                    created_at=self.clock.now(),
+                ),
+                cpr_hash=None,
+                cpr_sealed=None,
+            )
+        return self.token(Role.CITIZEN, subject)
+
+    async def other_clinic(self) -> tuple[str, dict[str, str]]:
+        """A second clinic with its own GP: (clinic id, the GP's headers)."""
+        clinic_id = stable_id("clinic", "other")
+        async with self.runtime.store.transaction() as uow:
+            if await uow.clinics.get(clinic_id) is None:
+                await uow.clinics.add(
+                    Clinic(id=clinic_id, name="Anden Klinik", created_at=self.clock.now())
+                )
+                await uow.clinicians.add(
+                    Clinician(
+                        id=stable_id("clinician", "other-gp"),
+                        subject="other-gp",
+                        clinic_id=clinic_id,
+                        name="Dr. Anden",
+                        created_at=self.clock.now(),
+                    )
+                )
+        return clinic_id, self.token(Role.CLINICIAN, "other-gp")
 
 
 @pytest.fixture

@@ -11,6 +11,29 @@ _ACTIONS: dict[str, tuple[str, str]] = {
     "profile.update": ("{actor} ændrede dine stamoplysninger", "{actor} changed your profile"),
     "gateway.revoke": ("{actor} tilbagekaldte en gateway", "{actor} revoked a gateway"),
     "gateway.paired": ("{actor} blev parret med din konto", "{actor} was paired with your account"),
+    "appointments.read": (
+        "{actor} så dine aftaler i dagens liste",
+        "{actor} viewed your appointments in the day's list",
+    ),
+    "appointment.cancel": ("{actor} aflyste din tid", "{actor} cancelled your appointment"),
+    "medications.read": ("{actor} så din medicinliste", "{actor} viewed your medication list"),
+    "medications.update": (
+        "{actor} opdaterede din medicinliste",
+        "{actor} updated your medication list",
+    ),
+    "renewals.read": (
+        "{actor} så dine ønsker om receptfornyelse",
+        "{actor} viewed your renewal requests",
+    ),
+    "renewal.review": (
+        "{actor} tog dit ønske om receptfornyelse op",
+        "{actor} took up your renewal request",
+    ),
+    "renewal.approved": ("{actor} fornyede din recept", "{actor} renewed your prescription"),
+    "renewal.rejected": (
+        "{actor} afviste at forny din recept",
+        "{actor} declined to renew your prescription",
+    ),
 }
 
 ROLE_NAMES: dict[str, tuple[str, str]] = {

@@ -29,6 +29,8 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     clinic_id: str | None = None
     #: for a gateway: the citizen it uploads for
     citizen_id: str | None = None
+    #: for a clinician: gp, nurse or secretary (only a GP decides on prescriptions)
+    staff_role: str | None = None
 
 
 #: NSIS assurance levels in rising order (Danish national standard for identity).

@@ -13,6 +13,7 @@ from app.domain.time import DEFAULT_TIMEZONE
 __all__ = [
     "Citizen",
     "Clinic",
+    "ClinicRules",
     "Clinician",
     "ClinicianRole",
     "Gateway",
@@ -26,6 +27,19 @@ ClinicianRole = Literal["gp", "nurse", "secretary"]
 _CPR = re.compile(r"^(\d{6})-?(\d{4})$")
 
 
+class ClinicRules(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What each clinic decides for itself about booking and e-consultation."""
+
+    #: a citizen may cancel until this many minutes before the appointment
+    cancel_cutoff_minutes: int = 120
+    #: a waitlist offer is held this long before it goes to the next in line
+    waitlist_hold_minutes: int = 30
+    #: whether citizens may attach photos to e-consultation messages
+    photos_enabled: bool = True
+    #: an e-consultation is answered within this many working days
+    answer_working_days: int = 3
+
+
 class Clinic(msgspec.Struct, frozen=True, kw_only=True):
     """A GP practice (lægepraksis)."""
 
@@ -33,6 +47,7 @@ class Clinic(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     timezone: str = DEFAULT_TIMEZONE
     created_at: datetime
+    rules: ClinicRules = msgspec.field(default_factory=ClinicRules)
 
 
 class Clinician(msgspec.Struct, frozen=True, kw_only=True):

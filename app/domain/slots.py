@@ -1,4 +1,4 @@
-"""Appointment slots a clinic publishes (booking itself comes with the booking service)."""
+"""Appointment slots a clinic publishes, in UTC, each of one kind and length."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import msgspec
 __all__ = ["SLOT_MINUTES", "Slot", "SlotKind", "SlotStatus"]
 
 SlotKind = Literal["consultation", "long", "phone", "video"]
-SlotStatus = Literal["free", "booked", "blocked"]
+#: `held` while a waitlist offer for one citizen runs
+SlotStatus = Literal["free", "booked", "blocked", "held"]
 
 #: default length per kind, in minutes
 SLOT_MINUTES: dict[str, int] = {"consultation": 15, "long": 30, "phone": 10, "video": 15}
@@ -25,3 +26,5 @@ class Slot(msgspec.Struct, frozen=True, kw_only=True):
     starts_at: datetime
     ends_at: datetime
     status: SlotStatus = "free"
+    held_for: str | None = None
+    held_until: datetime | None = None

@@ -89,6 +89,7 @@ async def resolve_principal(uow: UnitOfWork, role: Role, subject: str) -> Princi
             id=clinician.id,
             name=clinician.name,
             clinic_id=clinician.clinic_id,
+            staff_role=clinician.role,
         )
     gateway = await uow.gateways.get(subject)
     if gateway is None or not gateway.active:

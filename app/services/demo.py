@@ -1,4 +1,5 @@
-"""Demo data: one clinic, one GP, two citizens, a gateway and a week of free slots.
+"""Demo data: a clinic, a GP and a nurse, two citizens with medications, a gateway and
+a week of free slots.
 
 Ids come from `stable_id`, and every insert skips what exists, so running it twice
 changes nothing and prints the same ids.
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from app.domain.ids import stable_id
+from app.domain.medications import Medication
 from app.domain.people import Citizen, Clinic, Clinician, Gateway
 from app.domain.slots import SLOT_MINUTES, Slot
 from app.ports import Clock, CprVault, UnitOfWork
@@ -20,6 +22,19 @@ __all__ = ["DemoIds", "Person", "seed_demo"]
 
 CLINIC_NAME = "Lægehuset Nørrebro (demo)"
 GP_SUBJECT = "demo-gp-hansen"
+NURSE_SUBJECT = "demo-nurse-larsen"
+#: subject -> (name, strength, dosage, ATC, renewable)
+MEDICATIONS: dict[str, tuple[tuple[str, str, str, str, bool], ...]] = {
+    "demo-citizen-anna": (
+        ("Metformin", "500 mg", "1 tablet morgen og aften", "A10BA02", True),
+        ("Amlodipin", "5 mg", "1 tablet om morgenen", "C08CA01", True),
+    ),
+    "demo-citizen-bent": (
+        ("Atorvastatin", "20 mg", "1 tablet om aftenen", "C10AA05", True),
+        # dependence-forming: the GP wants to see the patient before renewing
+        ("Tramadol", "50 mg", "1-2 tabletter ved behov, højst 8 i døgnet", "N02AX02", False),
+    ),
+}
 CITIZENS = (
     ("demo-citizen-anna", "Anna Jensen", "0101501234"),
     ("demo-citizen-bent", "Bent Nielsen", "1212451235"),
@@ -36,6 +51,7 @@ class DemoIds(msgspec.Struct, frozen=True, kw_only=True):
 
     clinic_id: str
     clinician: Person
+    nurse: Person
     citizens: list[Person]
     gateway_id: str
     slot_ids: list[str]
@@ -82,6 +98,17 @@ async def seed_demo(uow: UnitOfWork, clock: Clock, vault: CprVault) -> DemoIds:
             created_at=now,
         )
         await uow.clinicians.add(gp)
+    if await uow.clinicians.by_subject(NURSE_SUBJECT) is None:
+        await uow.clinicians.add(
+            Clinician(
+                id=stable_id("clinician", NURSE_SUBJECT),
+                subject=NURSE_SUBJECT,
+                clinic_id=clinic_id,
+                name="Sygeplejerske Mette Larsen",
+                role="nurse",
+                created_at=now,
+            )
+        )
     people: list[Person] = []
     for subject, name, cpr in CITIZENS:
         citizen = await uow.citizens.by_subject(subject)
@@ -97,6 +124,22 @@ async def seed_demo(uow: UnitOfWork, clock: Clock, vault: CprVault) -> DemoIds:
                 citizen, cpr_hash=vault.lookup_hash(cpr), cpr_sealed=vault.seal(cpr)
             )
         people.append(Person(subject, citizen.id))
+        if not await uow.medications.for_citizen(citizen.id):
+            await uow.medications.replace(
+                citizen.id,
+                [
+                    Medication(
+                        id=stable_id("medication", subject, name),
+                        citizen_id=citizen.id,
+                        name=name,
+                        strength=strength,
+                        dosage=dosage,
+                        atc=atc,
+                        renewable=renewable,
+                    )
+                    for name, strength, dosage, atc, renewable in MEDICATIONS[subject]
+                ],
+            )
     gateway_id = stable_id("gateway", CITIZENS[0][0])
     if await uow.gateways.get(gateway_id) is None:
         await uow.gateways.add(
@@ -110,6 +153,7 @@ async def seed_demo(uow: UnitOfWork, clock: Clock, vault: CprVault) -> DemoIds:
     return DemoIds(
         clinic_id=clinic_id,
         clinician=Person(gp.subject, gp.id),
+        nurse=Person(NURSE_SUBJECT, stable_id("clinician", NURSE_SUBJECT)),
         citizens=people,
         gateway_id=gateway_id,
         slot_ids=[s.id for s in slots],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.ports import (
+    AppointmentRepository,
     AuditRepository,
     CitizenRepository,
     ClinicianRepository,
@@ -11,16 +12,25 @@ from app.ports import (
     GatewayIORepository,
     GatewayRepository,
     ImportRepository,
+    MedicationRepository,
+    OutboxRepository,
     RefreshTokenRepository,
+    RenewalRepository,
     SampleRepository,
+    ScheduleRepository,
     SlotRepository,
     SourceRepository,
+    WaitlistRepository,
 )
 from app.store.db import Connection
+from app.store.repos.appointments import SqlAppointments, SqlWaitlist
 from app.store.repos.audit import SqlAudit
 from app.store.repos.gateway_io import SqlGatewayIO
 from app.store.repos.imports import SqlImports
+from app.store.repos.medications import SqlMedications, SqlRenewals
+from app.store.repos.outbox import SqlOutbox
 from app.store.repos.people import SqlCitizens, SqlClinicians, SqlClinics, SqlGateways
+from app.store.repos.schedule import SqlSchedule
 from app.store.repos.sessions import SqlRefreshTokens
 from app.store.repos.slots import SqlSlots
 from app.store.repos.wearables import SqlDaily, SqlSamples, SqlSources
@@ -45,3 +55,9 @@ class SqlUnitOfWork:
         self.daily: DailyRepository = SqlDaily(conn)
         self.imports: ImportRepository = SqlImports(conn)
         self.gateway_io: GatewayIORepository = SqlGatewayIO(conn)
+        self.appointments: AppointmentRepository = SqlAppointments(conn)
+        self.waitlist: WaitlistRepository = SqlWaitlist(conn)
+        self.schedule: ScheduleRepository = SqlSchedule(conn)
+        self.outbox: OutboxRepository = SqlOutbox(conn)
+        self.medications: MedicationRepository = SqlMedications(conn)
+        self.renewals: RenewalRepository = SqlRenewals(conn)

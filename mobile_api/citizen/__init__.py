@@ -6,9 +6,17 @@ from litestar import Router
 
 from app.domain.identity import Role
 from mobile_api.citizen.audit_log import AuditLogController
+from mobile_api.citizen.booking import (
+    AppointmentController,
+    CalendarController,
+    ClinicController,
+    WaitlistController,
+)
 from mobile_api.citizen.gateways import GatewayController
 from mobile_api.citizen.healthkit import HealthKitController
 from mobile_api.citizen.imports import ImportController
+from mobile_api.citizen.medications import MedicationsController, RenewalsController
+from mobile_api.citizen.notices import NoticesController
 from mobile_api.citizen.profile import ProfileController
 from mobile_api.citizen.wearables import DailyController, SourcesController
 from mobile_api.security import require_role
@@ -25,6 +33,13 @@ citizen_router = Router(
         ImportController,
         SourcesController,
         HealthKitController,
+        ClinicController,
+        AppointmentController,
+        CalendarController,
+        WaitlistController,
+        NoticesController,
+        MedicationsController,
+        RenewalsController,
     ],
     guards=[require_role(Role.CITIZEN)],
     tags=["citizen"],

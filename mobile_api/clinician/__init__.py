@@ -6,13 +6,21 @@ from litestar import Router
 
 from app.domain.identity import Role
 from mobile_api.clinician.citizens import ClinicianCitizensController
+from mobile_api.clinician.renewals import ClinicMedicationsController, RenewalQueueController
+from mobile_api.clinician.schedule import ClinicAppointmentsController, ScheduleController
 from mobile_api.security import require_role
 
 __all__ = ["clinician_router"]
 
 clinician_router = Router(
     path="/v1/clinician",
-    route_handlers=[ClinicianCitizensController],
+    route_handlers=[
+        ClinicianCitizensController,
+        ScheduleController,
+        ClinicAppointmentsController,
+        ClinicMedicationsController,
+        RenewalQueueController,
+    ],
     guards=[require_role(Role.CLINICIAN)],
     tags=["clinician"],
     security=[{"bearer": []}],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from app.domain.people import Citizen, Clinic, Clinician, Gateway
+from app.domain.people import Citizen, Clinic, Clinician, ClinicRules, Gateway
 from app.domain.time import from_ms, to_ms
 from app.store.db import Connection, Row
 
@@ -108,11 +108,35 @@ class SqlClinics:
 
     async def get(self, clinic_id: str) -> Clinic | None:
         row = await self._c.fetchone(
-            "SELECT id, name, timezone, created_at FROM clinics WHERE id = ?", (clinic_id,)
+            "SELECT id, name, timezone, created_at, cancel_cutoff_minutes,"
+            " waitlist_hold_minutes, photos_enabled, answer_working_days"
+            " FROM clinics WHERE id = ?",
+            (clinic_id,),
         )
         if row is None:
             return None
-        return Clinic(id=row[0], name=row[1], timezone=row[2], created_at=from_ms(row[3]))
+        rules = ClinicRules(
+            cancel_cutoff_minutes=row[4],
+            waitlist_hold_minutes=row[5],
+            photos_enabled=bool(row[6]),
+            answer_working_days=row[7],
+        )
+        return Clinic(
+            id=row[0], name=row[1], timezone=row[2], created_at=from_ms(row[3]), rules=rules
+        )
+
+    async def set_rules(self, clinic_id: str, rules: ClinicRules) -> None:
+        await self._c.execute(
+            "UPDATE clinics SET cancel_cutoff_minutes = ?, waitlist_hold_minutes = ?,"
+            " photos_enabled = ?, answer_working_days = ? WHERE id = ?",
+            (
+                rules.cancel_cutoff_minutes,
+                rules.waitlist_hold_minutes,
+                int(rules.photos_enabled),
+                rules.answer_working_days,
+                clinic_id,
+            ),
+        )
 
 
 _CLINICIAN_COLS = "id, subject, clinic_id, name, role, created_at"

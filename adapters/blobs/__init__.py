@@ -1,0 +1,1 @@
+"""Blob stores: bytes kept outside the database (photos), behind `app.ports.BlobStore`."""

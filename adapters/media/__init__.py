@@ -1,0 +1,1 @@
+"""Media: photos attached to e-consultations, checked by content and stripped of metadata."""

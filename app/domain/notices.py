@@ -1,0 +1,113 @@
+"""What a citizen is told, in Danish and English, when something changes for them.
+
+Each notice is written to the outbox in the same transaction as the change it reports,
+so a notice is never sent for a change that rolled back, nor lost for one that held.
+The texts are short and plain: they show on a lock screen, often to elderly readers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+import msgspec
+
+__all__ = ["NOTICE_TEXTS", "Notice", "NoticeKind", "OutboxItem", "notice"]
+
+NoticeKind = Literal[
+    "appointment.booked",
+    "appointment.cancelled_by_clinic",
+    "appointment.rescheduled",
+    "waitlist.offer",
+    "renewal.approved",
+    "renewal.rejected",
+    "consultation.answered",
+]
+
+#: (Danish title, Danish body, English title, English body); `{…}` filled from params
+NOTICE_TEXTS: dict[str, tuple[str, str, str, str]] = {
+    "appointment.booked": (
+        "Tid bestilt",
+        "Du har fået en tid {when}.",
+        "Appointment booked",
+        "Your appointment is {when_en}.",
+    ),
+    "appointment.cancelled_by_clinic": (
+        "Lægen har aflyst din tid",
+        "Din tid {when} er aflyst. Besked fra klinikken: {message}",
+        "The clinic cancelled your appointment",
+        "Your appointment {when_en} is cancelled. Message from the clinic: {message}",
+    ),
+    "appointment.rescheduled": (
+        "Tid flyttet",
+        "Din tid er flyttet til {when}.",
+        "Appointment moved",
+        "Your appointment is moved to {when_en}.",
+    ),
+    "waitlist.offer": (
+        "En tidligere tid er ledig",
+        "Du kan få en tid {when}. Svar inden {until}, ellers går den videre.",
+        "An earlier appointment is free",
+        "You can have an appointment {when_en}. Answer before {until_en} or it passes on.",
+    ),
+    "renewal.approved": (
+        "Recept fornyet",
+        "Lægen har fornyet {medication}.",
+        "Prescription renewed",
+        "Your doctor has renewed {medication}.",
+    ),
+    "renewal.rejected": (
+        "Recept ikke fornyet",
+        "Lægen har ikke fornyet {medication}. Begrundelse: {reason}",
+        "Prescription not renewed",
+        "Your doctor did not renew {medication}. Reason: {reason}",
+    ),
+    "consultation.answered": (
+        "Svar fra lægen",
+        "Der er svar på din e-konsultation: {subject}",
+        "Answer from your doctor",
+        "Your e-consultation has an answer: {subject}",
+    ),
+}
+
+
+class Notice(msgspec.Struct, frozen=True, kw_only=True):
+    """One message for one citizen, ready for push and for the in-app list."""
+
+    kind: NoticeKind
+    title_da: str
+    body_da: str
+    title_en: str
+    body_en: str
+    #: what it is about, for the app to open (e.g. "appointments/…")
+    ref: str
+
+
+class _Blank(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def notice(kind: NoticeKind, ref: str, **params: str) -> Notice:
+    """The notice of `kind`, its texts filled in; a missing parameter leaves a blank."""
+    title_da, body_da, title_en, body_en = NOTICE_TEXTS[kind]
+    values = _Blank(params)
+    return Notice(
+        kind=kind,
+        title_da=title_da,
+        body_da=body_da.format_map(values),
+        title_en=title_en,
+        body_en=body_en.format_map(values),
+        ref=ref,
+    )
+
+
+class OutboxItem(msgspec.Struct, frozen=True, kw_only=True):
+    """A stored notice with its place in the citizen's stream."""
+
+    seq: int
+    id: str
+    citizen_id: str
+    notice: Notice
+    created_at: datetime
+    delivered_at: datetime | None = None
