@@ -15,6 +15,7 @@ import msgspec
 
 from app.domain.appointments import Appointment
 from app.domain.audit import AuditEntry
+from app.domain.consultations import Consultation, Message, PhotoRef
 from app.domain.identity import Role
 from app.domain.imports import ImportJob
 from app.domain.medications import Medication, Renewal
@@ -34,6 +35,7 @@ __all__ = [
     "ClinicRepository",
     "ClinicianRepository",
     "Clock",
+    "ConsultationRepository",
     "CprVault",
     "DailyRepository",
     "DailyRow",
@@ -151,7 +153,8 @@ class SlotRepository(Protocol):
 
 
 class AppointmentRepository(Protocol):
-    async def add(self, a: Appointment) -> None: ...
+    async def add(self, a: Appointment, *, idempotency_key: str | None = None) -> None: ...
+    async def by_key(self, citizen_id: str, idempotency_key: str) -> Appointment | None: ...
     async def get(self, citizen_id: str, appointment_id: str) -> Appointment | None: ...
     async def in_clinic(self, clinic_id: str, appointment_id: str) -> Appointment | None: ...
     async def for_citizen(self, citizen_id: str) -> list[Appointment]: ...
@@ -216,6 +219,27 @@ class RenewalRepository(Protocol):
         by_name: str | None = None,
         reason: str | None = None,
     ) -> bool: ...
+
+
+class ConsultationRepository(Protocol):
+    async def add(self, t: Consultation) -> None: ...
+    async def get(self, citizen_id: str, thread_id: str) -> Consultation | None: ...
+    async def in_clinic(self, clinic_id: str, thread_id: str) -> Consultation | None: ...
+    async def for_citizen(self, citizen_id: str) -> list[Consultation]: ...
+    async def for_clinic(
+        self, clinic_id: str, statuses: Sequence[str], limit: int
+    ) -> list[tuple[Consultation, str]]: ...
+    async def set_status(
+        self,
+        citizen_id: str,
+        thread_id: str,
+        status: str,
+        at: datetime,
+        answer_expected_by: datetime | None,
+    ) -> None: ...
+    async def add_message(self, m: Message) -> None: ...
+    async def messages(self, citizen_id: str, thread_id: str) -> list[Message]: ...
+    async def photo(self, citizen_id: str, thread_id: str, photo_id: str) -> PhotoRef | None: ...
 
 
 class OutboxRepository(Protocol):
@@ -325,6 +349,7 @@ class UnitOfWork(Protocol):
     outbox: OutboxRepository
     medications: MedicationRepository
     renewals: RenewalRepository
+    consultations: ConsultationRepository
 
 
 class Store(Protocol):

@@ -38,8 +38,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     oidc_cache_seconds: int = 3600
     #: JSON request bodies larger than this get 413.
     max_json_body: int = 1024 * 1024
+    #: photos and other blobs (local blob store); default `<var_dir>/blobs`
+    blob_dir: Path | None = None
     #: uploaded files (imports) larger than this get 413.
     max_upload_body: int = 4 * 1024 * 1024 * 1024
+
+    @property
+    def blob_root(self) -> Path:
+        return self.blob_dir or self.var_dir / "blobs"
 
     @property
     def production(self) -> bool:
@@ -69,6 +75,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "oidc_client_id": e.get("MINLAEGE_OIDC_CLIENT_ID", "minlaege-app"),
         "access_token_seconds": _int(e, "MINLAEGE_ACCESS_TOKEN_SECONDS", 600),
         "refresh_token_seconds": _int(e, "MINLAEGE_REFRESH_TOKEN_SECONDS", 30 * 24 * 3600),
+        "blob_dir": e.get("MINLAEGE_BLOB_DIR") or None,
         "max_json_body": _int(e, "MINLAEGE_MAX_JSON_BODY", 1024 * 1024),
         "max_upload_body": _int(e, "MINLAEGE_MAX_UPLOAD_BODY", 4 * 1024**3),
     }

@@ -63,6 +63,10 @@ TITLES: dict[str, tuple[str, str]] = {
     "photo-rejected": ("Billedet kan ikke bruges", "The picture cannot be used"),
     "photo-too-large": ("Billedet er for stort", "The picture is too large"),
     "too-many-photos": ("For mange billeder", "Too many pictures"),
+    "idempotency-key-reused": (
+        "Nøglen er brugt til en anden forespørgsel",
+        "The Idempotency-Key was used for another request",
+    ),
     "error": ("Fejl", "Error"),
 }
 

@@ -7,13 +7,16 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from adapters.blobs.local import LocalBlobStore
 from adapters.clock import SystemClock
 from adapters.identity.cpr_vault import AesGcmCprVault, load_data_key
 from adapters.identity.keys import KeyRing
 from adapters.identity.oidc import OidcVerifier
 from adapters.identity.tokens import JwtSigner
+from adapters.media.photos import PillowPhotoCleaner
 from app.ports import Clock, Store
 from app.services.auth import AuthContext
+from app.services.consultations import Media
 from app.settings import Settings
 from app.store import open_store
 
@@ -32,6 +35,7 @@ class Runtime:
     vault: AesGcmCprVault
     http: httpx.AsyncClient
     verifier: OidcVerifier | None
+    media: Media
     _owns_http: bool = True
     #: import jobs running in this process, and their progress (0–1) by job id
     jobs: set[asyncio.Task[None]] = field(default_factory=set)
@@ -78,6 +82,7 @@ class Runtime:
             vault=vault,
             http=client,
             verifier=verifier,
+            media=Media(LocalBlobStore(settings.blob_root), PillowPhotoCleaner()),
             _owns_http=owns_http,
         )
 

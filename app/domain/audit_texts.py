@@ -29,6 +29,27 @@ _ACTIONS: dict[str, tuple[str, str]] = {
         "{actor} tog dit ønske om receptfornyelse op",
         "{actor} took up your renewal request",
     ),
+    "consultations.read": (
+        "{actor} så dine e-konsultationer i klinikkens liste",
+        "{actor} viewed your e-consultations in the clinic's list",
+    ),
+    "consultation.read": ("{actor} læste din e-konsultation", "{actor} read your e-consultation"),
+    "consultation.photo.read": (
+        "{actor} så et billede i din e-konsultation",
+        "{actor} viewed a photo in your e-consultation",
+    ),
+    "consultation.answer": (
+        "{actor} svarede på din e-konsultation",
+        "{actor} answered your e-consultation",
+    ),
+    "consultation.close": (
+        "{actor} lukkede din e-konsultation",
+        "{actor} closed your e-consultation",
+    ),
+    "consultation.reopen": (
+        "{actor} genåbnede din e-konsultation",
+        "{actor} reopened your e-consultation",
+    ),
     "renewal.approved": ("{actor} fornyede din recept", "{actor} renewed your prescription"),
     "renewal.rejected": (
         "{actor} afviste at forny din recept",

@@ -113,14 +113,41 @@ def _when(slot_start: datetime, clinic: Clinic) -> dict[str, str]:
 
 
 async def book(
-    uow: UnitOfWork, clock: Clock, citizen: Principal, slot_id: str, reason: str
-) -> Appointment:
-    """Book a free slot at the citizen's clinic; `Conflict` when someone got there first."""
+    uow: UnitOfWork,
+    clock: Clock,
+    citizen: Principal,
+    slot_id: str,
+    reason: str,
+    *,
+    idempotency_key: str | None = None,
+) -> tuple[Appointment, bool]:
+    """Book a free slot at the citizen's clinic; `Conflict` when someone got there first.
+
+    With an idempotency key, a repeat of an earlier booking returns that booking (and
+    False: nothing new was made) instead of a conflict with oneself.
+    """
     text = _reason(reason)
     clinic = await clinic_of(uow, citizen)
-    slot = await _take(uow, clock, citizen, clinic, slot_id)
+    if idempotency_key is not None:
+        if not 1 <= len(idempotency_key) <= 200:
+            raise Invalid("an Idempotency-Key is 1 to 200 characters")
+        earlier = await uow.appointments.by_key(citizen.id, idempotency_key)
+        if earlier is not None:
+            return _same_request(earlier, slot_id), False
+    try:
+        slot = await _take(uow, clock, citizen, clinic, slot_id)
+    except Conflict:
+        # a concurrent retry with the same key may have just committed the booking
+        earlier = (
+            None
+            if idempotency_key is None
+            else await uow.appointments.by_key(citizen.id, idempotency_key)
+        )
+        if earlier is None:
+            raise
+        return _same_request(earlier, slot_id), False
     appointment = _appointment(citizen, slot, text, clock.now())
-    await uow.appointments.add(appointment)
+    await uow.appointments.add(appointment, idempotency_key=idempotency_key)
     await tell(
         uow,
         clock,
@@ -129,7 +156,15 @@ async def book(
             "appointment.booked", f"appointments/{appointment.id}", **_when(slot.starts_at, clinic)
         ),
     )
-    return appointment
+    return appointment, True
+
+
+def _same_request(earlier: Appointment, slot_id: str) -> Appointment:
+    if earlier.slot_id != slot_id:
+        raise Conflict(
+            "this Idempotency-Key was used for another slot", kind="idempotency-key-reused"
+        )
+    return earlier
 
 
 async def _own_booked(

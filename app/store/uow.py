@@ -8,6 +8,7 @@ from app.ports import (
     CitizenRepository,
     ClinicianRepository,
     ClinicRepository,
+    ConsultationRepository,
     DailyRepository,
     GatewayIORepository,
     GatewayRepository,
@@ -25,6 +26,7 @@ from app.ports import (
 from app.store.db import Connection
 from app.store.repos.appointments import SqlAppointments, SqlWaitlist
 from app.store.repos.audit import SqlAudit
+from app.store.repos.consultations import SqlConsultations
 from app.store.repos.gateway_io import SqlGatewayIO
 from app.store.repos.imports import SqlImports
 from app.store.repos.medications import SqlMedications, SqlRenewals
@@ -61,3 +63,4 @@ class SqlUnitOfWork:
         self.outbox: OutboxRepository = SqlOutbox(conn)
         self.medications: MedicationRepository = SqlMedications(conn)
         self.renewals: RenewalRepository = SqlRenewals(conn)
+        self.consultations: ConsultationRepository = SqlConsultations(conn)

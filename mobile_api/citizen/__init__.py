@@ -12,6 +12,7 @@ from mobile_api.citizen.booking import (
     ClinicController,
     WaitlistController,
 )
+from mobile_api.citizen.consultations import ConsultationController
 from mobile_api.citizen.gateways import GatewayController
 from mobile_api.citizen.healthkit import HealthKitController
 from mobile_api.citizen.imports import ImportController
@@ -40,6 +41,7 @@ citizen_router = Router(
         NoticesController,
         MedicationsController,
         RenewalsController,
+        ConsultationController,
     ],
     guards=[require_role(Role.CITIZEN)],
     tags=["citizen"],

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from adapters.calendar.ics import appointments_ics
 from app.domain.appointments import Appointment, can_cancel
@@ -178,15 +178,33 @@ class AppointmentController(Controller):
 
     @post(operation_id="bookAppointment", status_code=201)
     async def book(
-        self, request: Request[Any, Any, Any], data: JSONBody[NewAppointment]
-    ) -> AppointmentView:
-        """Book a free slot; `409 slot-taken` when someone else got it first."""
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[NewAppointment],
+        idempotency_key: Annotated[
+            str | None,
+            HeaderParameter(
+                name="Idempotency-Key",
+                description="any unique string per booking attempt; a retry returns the same booking",
+            ),
+        ] = None,
+    ) -> Response[AppointmentView]:
+        """Book a free slot; `409 slot-taken` when someone else got it first.
+
+        A retry with the same `Idempotency-Key` answers `200` with the booking made the
+        first time.
+        """
         runtime = runtime_of(request)
         me = principal_of(request)
         async with runtime.store.transaction() as uow:
-            appointment = await booking.book(uow, runtime.clock, me, data.slot_id, data.reason)
+            appointment, created = await booking.book(
+                uow, runtime.clock, me, data.slot_id, data.reason, idempotency_key=idempotency_key
+            )
             clinic = await booking.clinic_of(uow, me)
-        return appointment_view(appointment, clinic, runtime.clock.now())
+        return Response(
+            appointment_view(appointment, clinic, runtime.clock.now()),
+            status_code=201 if created else 200,
+        )
 
     @get(operation_id="listAppointments")
     async def list_(self, request: Request[Any, Any, Any]) -> AppointmentList:

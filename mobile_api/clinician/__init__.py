@@ -6,6 +6,7 @@ from litestar import Router
 
 from app.domain.identity import Role
 from mobile_api.clinician.citizens import ClinicianCitizensController
+from mobile_api.clinician.consultations import ClinicConsultationsController
 from mobile_api.clinician.renewals import ClinicMedicationsController, RenewalQueueController
 from mobile_api.clinician.schedule import ClinicAppointmentsController, ScheduleController
 from mobile_api.security import require_role
@@ -20,6 +21,7 @@ clinician_router = Router(
         ClinicAppointmentsController,
         ClinicMedicationsController,
         RenewalQueueController,
+        ClinicConsultationsController,
     ],
     guards=[require_role(Role.CLINICIAN)],
     tags=["clinician"],

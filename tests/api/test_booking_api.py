@@ -237,3 +237,45 @@ async def test_citizen_booking_api_is_for_citizens_only(api: Api, method: str, p
         r = await api.client.request(method, path, headers=who, json={"slot_id": "x"})
         assert r.status_code == 403, (path, r.text)
     assert (await api.client.request(method, path)).status_code == 401
+
+
+async def test_idempotency_key_makes_a_retried_booking_safe(api: Api) -> None:
+    slots = await free_slots(api, api.anna)
+    key = {"Idempotency-Key": "3f1c-booking-1"}
+    first = await api.client.post(
+        "/v1/me/appointments", json={"slot_id": slots[0]["id"]}, headers=api.anna | key
+    )
+    assert first.status_code == 201
+    retry = await api.client.post(
+        "/v1/me/appointments", json={"slot_id": slots[0]["id"]}, headers=api.anna | key
+    )
+    assert retry.status_code == 200 and retry.json()["id"] == first.json()["id"]
+    other_slot = await api.client.post(
+        "/v1/me/appointments", json={"slot_id": slots[1]["id"]}, headers=api.anna | key
+    )
+    assert other_slot.status_code == 409
+    assert other_slot.json()["type"].endswith("/idempotency-key-reused")
+    # the same key from another citizen is theirs alone
+    bents = await api.client.post(
+        "/v1/me/appointments", json={"slot_id": slots[2]["id"]}, headers=api.bent | key
+    )
+    assert bents.status_code == 201
+    listed = (await api.client.get("/v1/me/appointments", headers=api.anna)).json()
+    assert len(listed["upcoming"]) == 1
+    told = await notices(api, api.anna)
+    assert [n["kind"] for n in told] == ["appointment.booked"]
+
+
+async def test_concurrent_retries_with_one_key_make_one_booking(api: Api) -> None:
+    slot = (await free_slots(api, api.anna))[0]
+    key = {"Idempotency-Key": "tap-tap-tap"}
+    results = await asyncio.gather(
+        *(
+            api.client.post(
+                "/v1/me/appointments", json={"slot_id": slot["id"]}, headers=api.anna | key
+            )
+            for _ in range(8)
+        )
+    )
+    assert sorted(r.status_code for r in results) == [200] * 7 + [201]
+    assert len({r.json()["id"] for r in results}) == 1

@@ -219,9 +219,13 @@ async def test_slots_insert_idempotently_and_list_free_ones(store: Store) -> Non
         assert await uow.slots.add_many(slots) == 4
         assert await uow.slots.add_many(slots) == 0
     async with store.read() as uow:
-        free = await uow.slots.free("k1", T0, T0 + timedelta(minutes=30))
+        free = await uow.slots.free("k1", T0, T0 + timedelta(minutes=30), now=T0)
+        later = await uow.slots.free(
+            "k1", T0, T0 + timedelta(hours=1), now=T0 + timedelta(minutes=20)
+        )
     assert [s.id for s in free] == ["s0", "s1"]
     assert free[0] == slots[0]
+    assert [s.id for s in later] == ["s2", "s3"]  # what has started is no longer bookable
 
 
 async def test_readers_see_committed_data_only(store: Store) -> None:

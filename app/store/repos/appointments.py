@@ -46,9 +46,10 @@ class SqlAppointments:
     def __init__(self, conn: Connection) -> None:
         self._c = conn
 
-    async def add(self, a: Appointment) -> None:
+    async def add(self, a: Appointment, *, idempotency_key: str | None = None) -> None:
         await self._c.execute(
-            f"INSERT INTO appointments ({_APPT}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO appointments ({_APPT}, idempotency_key)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 a.citizen_id,
                 a.id,
@@ -63,8 +64,16 @@ class SqlAppointments:
                 None if a.cancelled_at is None else to_ms(a.cancelled_at),
                 a.clinic_message,
                 a.replaces,
+                idempotency_key,
             ),
         )
+
+    async def by_key(self, citizen_id: str, idempotency_key: str) -> Appointment | None:
+        row = await self._c.fetchone(
+            f"SELECT {_APPT} FROM appointments WHERE citizen_id = ? AND idempotency_key = ?",
+            (citizen_id, idempotency_key),
+        )
+        return None if row is None else _appointment(row)
 
     async def get(self, citizen_id: str, appointment_id: str) -> Appointment | None:
         row = await self._c.fetchone(
