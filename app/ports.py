@@ -23,6 +23,7 @@ from app.domain.notices import Notice, OutboxItem
 from app.domain.people import Citizen, Clinic, Clinician, ClinicRules, Gateway
 from app.domain.photos import CleanPhoto
 from app.domain.schedule import Closure, OpeningHours
+from app.domain.sharing import Share
 from app.domain.slots import Slot
 from app.domain.sources import StoredSource
 from app.domain.waitlist import WaitlistEntry
@@ -53,6 +54,7 @@ __all__ = [
     "SampleRepository",
     "SampleRow",
     "ScheduleRepository",
+    "ShareRepository",
     "SlotRepository",
     "SourceRepository",
     "Store",
@@ -242,6 +244,20 @@ class ConsultationRepository(Protocol):
     async def photo(self, citizen_id: str, thread_id: str, photo_id: str) -> PhotoRef | None: ...
 
 
+class ShareRepository(Protocol):
+    async def add(self, s: Share) -> None: ...
+    async def get(self, citizen_id: str, share_id: str) -> Share | None: ...
+    async def for_citizen(self, citizen_id: str) -> list[Share]: ...
+    async def active_for_clinic(
+        self, clinic_id: str, citizen_id: str, now: datetime
+    ) -> list[Share]: ...
+    async def revoke(self, citizen_id: str, share_id: str, at: datetime) -> bool: ...
+    async def thresholds(self, citizen_id: str) -> dict[str, float]: ...
+    async def set_thresholds(
+        self, citizen_id: str, values: dict[str, float], by: str, at: datetime
+    ) -> None: ...
+
+
 class OutboxRepository(Protocol):
     async def add(self, citizen_id: str, notice_id: str, notice: Notice, at: datetime) -> None: ...
     async def for_citizen(
@@ -262,6 +278,8 @@ class DailyRow(msgspec.Struct, frozen=True, kw_only=True):
     min: float | None = None
     max: float | None = None
     mean: float | None = None
+    #: the source numbers that contributed, comma-separated ("" when unknown)
+    sources: str = ""
 
 
 class SourceRepository(Protocol):
@@ -283,7 +301,7 @@ class SampleRepository(Protocol):
     ) -> list[tuple[int, int, float, int, str]]: ...
     async def stats_by_day(
         self, citizen_id: str, metric: str, days: Sequence[tuple[str, int, int]]
-    ) -> dict[str, tuple[int, float, float, float]]: ...
+    ) -> dict[str, tuple[int, float, float, float, str]]: ...
 
 
 class DailyRepository(Protocol):
@@ -294,6 +312,7 @@ class DailyRepository(Protocol):
     async def series(
         self, citizen_id: str, metric: str, first: str, last: str
     ) -> list[DailyRow]: ...
+    async def last_day(self, citizen_id: str, metric: str) -> str | None: ...
 
 
 class ImportRepository(Protocol):
@@ -350,6 +369,7 @@ class UnitOfWork(Protocol):
     medications: MedicationRepository
     renewals: RenewalRepository
     consultations: ConsultationRepository
+    shares: ShareRepository
 
 
 class Store(Protocol):

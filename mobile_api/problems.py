@@ -67,6 +67,7 @@ TITLES: dict[str, tuple[str, str]] = {
         "Nøglen er brugt til en anden forespørgsel",
         "The Idempotency-Key was used for another request",
     ),
+    "not-shared": ("Ingen delte data", "No shared data"),
     "error": ("Fejl", "Error"),
 }
 

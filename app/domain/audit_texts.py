@@ -50,6 +50,20 @@ _ACTIONS: dict[str, tuple[str, str]] = {
         "{actor} genåbnede din e-konsultation",
         "{actor} reopened your e-consultation",
     ),
+    "share.create": ("{actor} delte data med lægen", "{actor} shared data with the doctor"),
+    "share.revoke": ("{actor} stoppede en deling", "{actor} stopped sharing"),
+    "summary.read": (
+        "{actor} så oversigten over dine delte målinger",
+        "{actor} viewed the summary of your shared measurements",
+    ),
+    "daily.read": (
+        "{actor} så dine daglige målinger",
+        "{actor} viewed your daily measurements",
+    ),
+    "thresholds.update": (
+        "{actor} ændrede grænserne for dine målinger",
+        "{actor} changed the limits for your measurements",
+    ),
     "renewal.approved": ("{actor} fornyede din recept", "{actor} renewed your prescription"),
     "renewal.rejected": (
         "{actor} afviste at forny din recept",

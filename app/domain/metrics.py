@@ -6,7 +6,7 @@ from enum import StrEnum
 
 import msgspec
 
-__all__ = ["METRICS", "Metric", "MetricInfo", "MetricKind", "SleepStage"]
+__all__ = ["METRICS", "METRIC_LABELS", "Metric", "MetricInfo", "MetricKind", "SleepStage"]
 
 
 class MetricKind(StrEnum):
@@ -72,4 +72,23 @@ METRICS: dict[Metric, MetricInfo] = {
     Metric.BODY_TEMPERATURE: MetricInfo("°C", MetricKind.DISCRETE),
     Metric.RESPIRATORY_RATE: MetricInfo("/min", MetricKind.DISCRETE),
     Metric.SLEEP: MetricInfo("min", MetricKind.INTERVAL),
+}
+
+
+#: metric -> (Danish, English) label, as a GP or citizen reads it
+METRIC_LABELS: dict[Metric, tuple[str, str]] = {
+    Metric.STEPS: ("Skridt pr. dag", "Steps per day"),
+    Metric.DISTANCE: ("Distance pr. dag", "Distance per day"),
+    Metric.ACTIVE_ENERGY: ("Aktiv energi pr. dag", "Active energy per day"),
+    Metric.HEART_RATE: ("Puls", "Heart rate"),
+    Metric.RESTING_HEART_RATE: ("Hvilepuls", "Resting heart rate"),
+    Metric.HRV_SDNN: ("Pulsvariabilitet (SDNN)", "Heart rate variability (SDNN)"),
+    Metric.BODY_MASS: ("Vægt", "Body weight"),
+    Metric.BLOOD_PRESSURE_SYSTOLIC: ("Blodtryk, systolisk", "Blood pressure, systolic"),
+    Metric.BLOOD_PRESSURE_DIASTOLIC: ("Blodtryk, diastolisk", "Blood pressure, diastolic"),
+    Metric.SPO2: ("Iltmætning", "Oxygen saturation"),
+    Metric.BLOOD_GLUCOSE: ("Blodsukker", "Blood glucose"),
+    Metric.BODY_TEMPERATURE: ("Kropstemperatur", "Body temperature"),
+    Metric.RESPIRATORY_RATE: ("Respirationsfrekvens", "Respiratory rate"),
+    Metric.SLEEP: ("Søvn pr. nat", "Sleep per night"),
 }

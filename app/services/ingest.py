@@ -222,8 +222,12 @@ async def _roll_chunk(
         )
         for day, _, _ in chunk:
             if (found := got.get(day.isoformat())) is not None:
-                n, low, high, mean = found
-                out.append(DailyRow(day=day.isoformat(), count=n, min=low, max=high, mean=mean))
+                n, low, high, mean, sources = found
+                out.append(
+                    DailyRow(
+                        day=day.isoformat(), count=n, min=low, max=high, mean=mean, sources=sources
+                    )
+                )
         return out
     samples = await uow.samples.between(
         citizen_id, metric.value, chunk[0][1] - lookback, chunk[-1][2]
@@ -234,17 +238,20 @@ async def _roll_chunk(
         first = bisect_left(starts, lo - lookback)
         last = bisect_left(starts, hi)
         window = samples[first:last]
-        records = [
-            CumulativeRecord(s, e, v, ranks.get(n, len(ranks)))
+        kept = [
+            (s, e, v, n)
             for s, e, v, n, stage in window
             if (e > lo or s == e) and (metric is not Metric.SLEEP or stage in _ASLEEP)
         ]
+        records = [CumulativeRecord(s, e, v, ranks.get(n, len(ranks))) for s, e, v, n in kept]
         if records:
+            used = sorted({n for _, _, _, n in kept})
             rows.append(
                 DailyRow(
                     day=day.isoformat(),
                     total=round(cumulative_total(records, lo, hi), 3),
                     count=len(records),
+                    sources=",".join(map(str, used)),
                 )
             )
     return rows

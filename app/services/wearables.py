@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 import msgspec
@@ -9,7 +10,7 @@ import msgspec
 from app.domain.metrics import METRICS, Metric, MetricKind
 from app.domain.sources import ranked
 from app.errors import Invalid, NotFound
-from app.ports import UnitOfWork
+from app.ports import DailyRow, UnitOfWork
 from app.services.ingest import reroll
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "list_sources",
     "parse_metric",
     "reorder_sources",
+    "series_of",
 ]
 
 #: the longest range one request may ask for (a little over ten years)
@@ -64,8 +66,13 @@ async def daily_series(
     citizen = await uow.citizens.get(citizen_id)
     if citizen is None:
         raise NotFound("no such citizen")
-    info = METRICS[metric]
     rows = await uow.daily.series(citizen_id, metric.value, first.isoformat(), last.isoformat())
+    return series_of(metric, rows, citizen.timezone)
+
+
+def series_of(metric: Metric, rows: Sequence[DailyRow], timezone: str) -> DailySeries:
+    """Roll-up rows in the §4 shape: `sum` for cumulative metrics, stats otherwise."""
+    info = METRICS[metric]
     days: list[Day]
     if info.kind is MetricKind.DISCRETE:
         days = [
@@ -80,7 +87,7 @@ async def daily_series(
         ]
     else:
         days = [Day(date=r.day, sum=r.total or 0.0) for r in rows]
-    return DailySeries(metric=metric.value, unit=info.unit, timezone=citizen.timezone, days=days)
+    return DailySeries(metric=metric.value, unit=info.unit, timezone=timezone, days=days)
 
 
 class SourceView(msgspec.Struct, frozen=True, kw_only=True):

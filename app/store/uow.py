@@ -19,6 +19,7 @@ from app.ports import (
     RenewalRepository,
     SampleRepository,
     ScheduleRepository,
+    ShareRepository,
     SlotRepository,
     SourceRepository,
     WaitlistRepository,
@@ -34,6 +35,7 @@ from app.store.repos.outbox import SqlOutbox
 from app.store.repos.people import SqlCitizens, SqlClinicians, SqlClinics, SqlGateways
 from app.store.repos.schedule import SqlSchedule
 from app.store.repos.sessions import SqlRefreshTokens
+from app.store.repos.sharing import SqlShares
 from app.store.repos.slots import SqlSlots
 from app.store.repos.wearables import SqlDaily, SqlSamples, SqlSources
 
@@ -64,3 +66,4 @@ class SqlUnitOfWork:
         self.medications: MedicationRepository = SqlMedications(conn)
         self.renewals: RenewalRepository = SqlRenewals(conn)
         self.consultations: ConsultationRepository = SqlConsultations(conn)
+        self.shares: ShareRepository = SqlShares(conn)

@@ -19,6 +19,7 @@ from mobile_api.citizen.imports import ImportController
 from mobile_api.citizen.medications import MedicationsController, RenewalsController
 from mobile_api.citizen.notices import NoticesController
 from mobile_api.citizen.profile import ProfileController
+from mobile_api.citizen.shares import SharesController
 from mobile_api.citizen.wearables import DailyController, SourcesController
 from mobile_api.security import require_role
 
@@ -42,6 +43,7 @@ citizen_router = Router(
         MedicationsController,
         RenewalsController,
         ConsultationController,
+        SharesController,
     ],
     guards=[require_role(Role.CITIZEN)],
     tags=["citizen"],

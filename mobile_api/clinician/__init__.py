@@ -9,6 +9,7 @@ from mobile_api.clinician.citizens import ClinicianCitizensController
 from mobile_api.clinician.consultations import ClinicConsultationsController
 from mobile_api.clinician.renewals import ClinicMedicationsController, RenewalQueueController
 from mobile_api.clinician.schedule import ClinicAppointmentsController, ScheduleController
+from mobile_api.clinician.summary import SummaryController
 from mobile_api.security import require_role
 
 __all__ = ["clinician_router"]
@@ -22,6 +23,7 @@ clinician_router = Router(
         ClinicMedicationsController,
         RenewalQueueController,
         ClinicConsultationsController,
+        SummaryController,
     ],
     guards=[require_role(Role.CLINICIAN)],
     tags=["clinician"],

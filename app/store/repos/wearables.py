@@ -101,20 +101,37 @@ class SqlSamples:
 
     async def stats_by_day(
         self, citizen_id: str, metric: str, days: Sequence[tuple[str, int, int]]
-    ) -> dict[str, tuple[int, float, float, float]]:
-        """count, min, max, mean per (day, start, end) window, in one aggregate query."""
+    ) -> dict[str, tuple[int, float, float, float, str]]:
+        """count, min, max, mean and the sources (comma-separated source numbers) per
+        (day, start, end) window, in one aggregate query grouped by day and source."""
         if not days:
             return {}
         values = ", ".join("(CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT))" for _ in days)
         params: list[object] = [p for d in days for p in d]
         rows = await self._c.fetchall(
             f"WITH d(day, lo, hi) AS (VALUES {values})"
-            " SELECT d.day, COUNT(*), MIN(s.value), MAX(s.value), AVG(s.value)"
+            " SELECT d.day, s.source_no, COUNT(*), MIN(s.value), MAX(s.value), SUM(s.value)"
             " FROM d JOIN samples s ON s.citizen_id = ? AND s.metric = ?"
-            " AND s.start_ms >= d.lo AND s.start_ms < d.hi GROUP BY d.day",
+            " AND s.start_ms >= d.lo AND s.start_ms < d.hi GROUP BY d.day, s.source_no",
             (*params, citizen_id, metric),
         )
-        return {str(r[0]): (int(r[1]), float(r[2]), float(r[3]), float(r[4])) for r in rows}
+        acc: dict[str, list[float]] = {}
+        sources: dict[str, list[int]] = {}
+        for r in rows:
+            day, n, low, high, total = str(r[0]), int(r[2]), float(r[3]), float(r[4]), float(r[5])
+            sources.setdefault(day, []).append(int(r[1]))
+            a = acc.get(day)
+            if a is None:
+                acc[day] = [n, low, high, total]
+            else:
+                a[0] += n
+                a[1] = min(a[1], low)
+                a[2] = max(a[2], high)
+                a[3] += total
+        return {
+            day: (int(a[0]), a[1], a[2], a[3] / a[0], ",".join(map(str, sorted(sources[day]))))
+            for day, a in acc.items()
+        }
 
     async def between(
         self, citizen_id: str, metric: str, start_from: int, start_before: int
@@ -142,9 +159,12 @@ class SqlDaily:
             [(citizen_id, metric, d) for d in days],
         )
         await self._c.executemany(
-            "INSERT INTO daily (citizen_id, metric, day, total, count, min_value, max_value, mean)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(citizen_id, metric, r.day, r.total, r.count, r.min, r.max, r.mean) for r in rows],
+            "INSERT INTO daily (citizen_id, metric, day, total, count, min_value, max_value, mean,"
+            " sources) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (citizen_id, metric, r.day, r.total, r.count, r.min, r.max, r.mean, r.sources)
+                for r in rows
+            ],
         )
 
     async def days(self, citizen_id: str, metric: str) -> list[str]:
@@ -156,10 +176,18 @@ class SqlDaily:
 
     async def series(self, citizen_id: str, metric: str, first: str, last: str) -> list[DailyRow]:
         rows = await self._c.fetchall(
-            "SELECT day, total, count, min_value, max_value, mean FROM daily"
+            "SELECT day, total, count, min_value, max_value, mean, sources FROM daily"
             " WHERE citizen_id = ? AND metric = ? AND day >= ? AND day <= ? ORDER BY day",
             (citizen_id, metric, first, last),
         )
         return [
-            DailyRow(day=r[0], total=r[1], count=r[2], min=r[3], max=r[4], mean=r[5]) for r in rows
+            DailyRow(day=r[0], total=r[1], count=r[2], min=r[3], max=r[4], mean=r[5], sources=r[6])
+            for r in rows
         ]
+
+    async def last_day(self, citizen_id: str, metric: str) -> str | None:
+        row = await self._c.fetchone(
+            "SELECT MAX(day) FROM daily WHERE citizen_id = ? AND metric = ?",
+            (citizen_id, metric),
+        )
+        return None if row is None or row[0] is None else str(row[0])

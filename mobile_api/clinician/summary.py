@@ -1,0 +1,107 @@
+"""What a GP sees of a citizen's shared data: the summary (JSON, FHIR, HTML), the daily
+series of a shared metric, and the citizen's flag thresholds."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, put
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from app.domain.flags import Thresholds
+from app.domain.summary import Summary
+from app.domain.time import DEFAULT_TIMEZONE
+from app.services import summary as summaries
+from app.services.wearables import DailySeries, parse_metric, series_of
+from mobile_api.security import principal_of, runtime_of
+
+__all__ = ["SummaryController", "load_summary"]
+
+FromDate = Annotated[
+    date | None, QueryParameter(name="from", description="first local date (default: 90 days back)")
+]
+ToDate = Annotated[date | None, QueryParameter(description="last local date (default: today)")]
+
+
+async def load_summary(
+    request: Request[Any, Any, Any],
+    citizen_id: str,
+    first: date | None,
+    last: date | None,
+    rendering: str,
+) -> Summary:
+    runtime = runtime_of(request)
+    async with runtime.store.transaction() as uow:
+        return await summaries.build_summary(
+            uow,
+            runtime.clock,
+            runtime.vault,
+            principal_of(request),
+            citizen_id,
+            first=first,
+            last=last,
+            rendering=rendering,
+        )
+
+
+class SummaryController(Controller):
+    path = "/citizens/{citizen_id:str}"
+
+    @get("/summary", operation_id="getSummary")
+    async def summary(
+        self,
+        request: Request[Any, Any, Any],
+        citizen_id: FromPath[str],
+        from_: FromDate = None,
+        to: ToDate = None,
+    ) -> Summary:
+        """Flags first, then per shared metric its daily series, mean, trend, completeness
+        and sources. 404 without an active share."""
+        found = await load_summary(request, citizen_id, from_, to, "json")
+        # the CPR number is for the FHIR identifier only; JSON does not need to carry it
+        return msgspec.structs.replace(
+            found, patient=msgspec.structs.replace(found.patient, cpr=None)
+        )
+
+    @get("/daily", operation_id="getSharedDaily")
+    async def daily(
+        self,
+        request: Request[Any, Any, Any],
+        citizen_id: FromPath[str],
+        metric: Annotated[str, QueryParameter(description="a shared metric")],
+        from_: Annotated[date, QueryParameter(name="from", description="first local date")],
+        to: Annotated[date, QueryParameter(description="last local date, inclusive")],
+    ) -> DailySeries:
+        """The daily series of one shared metric (contracts §4 shape), from the first day
+        the share opens; 404 when the metric is not shared."""
+        runtime = runtime_of(request)
+        name = parse_metric(metric)
+        async with runtime.store.transaction() as uow:
+            _, rows = await summaries.shared_daily(
+                uow, runtime.clock, principal_of(request), citizen_id, name, from_, to
+            )
+            citizen = await uow.citizens.get(citizen_id)
+        return series_of(name, rows, citizen.timezone if citizen else DEFAULT_TIMEZONE)
+
+    @get("/thresholds", operation_id="getThresholds")
+    async def thresholds(
+        self, request: Request[Any, Any, Any], citizen_id: FromPath[str]
+    ) -> Thresholds:
+        async with runtime_of(request).store.read() as uow:
+            return await summaries.clinic_thresholds(uow, principal_of(request), citizen_id)
+
+    @put("/thresholds", operation_id="setThresholds")
+    async def set_thresholds(
+        self,
+        request: Request[Any, Any, Any],
+        citizen_id: FromPath[str],
+        data: JSONBody[Thresholds],
+    ) -> Thresholds:
+        """This citizen's own flag thresholds (leave out a field to keep its default)."""
+        runtime = runtime_of(request)
+        async with runtime.store.transaction() as uow:
+            return await summaries.set_thresholds(
+                uow, runtime.clock, principal_of(request), citizen_id, data
+            )

@@ -1,0 +1,274 @@
+"""Consent and the GP summary over HTTP on both engines: no share → no data; revoked or
+expired → no data from that moment; limited shares hide the rest; flags fire exactly
+when they should; every read is in the citizen's log."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.conftest import Api
+from tests.sharing_data import TODAY, days_back, send, share
+
+ANNA = 0
+
+
+def summary_url(api: Api, suffix: str = "summary") -> str:
+    return f"/v1/clinician/citizens/{api.demo.citizens[ANNA].id}/{suffix}"
+
+
+async def summary(api: Api, headers: dict[str, str] | None = None, **params: str) -> Any:
+    r = await api.client.get(summary_url(api), params=params, headers=headers or api.gp)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def flags(body: Any) -> dict[str, str]:
+    return {f["code"]: f["severity"] for f in body["flags"]}
+
+
+async def test_no_share_means_no_data_and_the_same_404_as_a_stranger(api: Api) -> None:
+    await send(api, api.anna, "steps", days_back(10), 5000)
+    r = await api.client.get(summary_url(api), headers=api.gp)
+    assert r.status_code == 404 and r.json()["type"].endswith("/not-shared")
+    r = await api.client.get(
+        summary_url(api, "daily"),
+        params={"metric": "steps", "from": "2026-11-01", "to": "2026-11-20"},
+        headers=api.gp,
+    )
+    assert r.status_code == 404
+    r = await api.client.get("/v1/clinician/citizens/no-such-person/summary", headers=api.gp)
+    assert r.status_code == 404 and r.json()["type"].endswith("/not-shared")
+
+
+async def test_share_opens_the_summary_and_revoking_closes_it_at_once(api: Api) -> None:
+    await send(api, api.anna, "steps", days_back(30), 6000)
+    created = await share(api, api.anna, metrics=["steps"], data_days=90, valid_days=30)
+    assert created["active"] is True
+    body = await summary(api)
+    assert [m["metric"] for m in body["metrics"]] == ["steps"]
+    steps = body["metrics"][0]
+    assert steps["completeness"] == {"days_with_data": 30, "days_in_period": 90, "fraction": 0.333}
+    assert steps["mean"] == 6000 and steps["days"][0]["value"] == 6000
+    assert steps["sources"][0]["name"] == "Annas Apple Watch"
+    assert body["patient"]["cpr"] is None  # not needed in JSON
+
+    r = await api.client.post(f"/v1/me/shares/{created['id']}/revoke", headers=api.anna)
+    assert r.status_code == 200 and r.json()["active"] is False
+    assert (await api.client.get(summary_url(api), headers=api.gp)).status_code == 404
+    again = await api.client.post(f"/v1/me/shares/{created['id']}/revoke", headers=api.anna)
+    assert again.status_code == 409
+
+
+async def test_an_expired_share_gives_nothing_from_that_moment(api: Api) -> None:
+    await send(api, api.anna, "steps", days_back(5), 4000)
+    await share(api, api.anna, metrics=["steps"], expires_at="2026-11-21T09:00:00Z")
+    assert (await api.client.get(summary_url(api), headers=api.gp)).status_code == 200
+    api.clock.set(datetime.fromisoformat("2026-11-21T08:59:59+00:00"))
+    assert (await api.client.get(summary_url(api), headers=api.gp)).status_code == 200
+    api.clock.advance(seconds=1)
+    assert (await api.client.get(summary_url(api), headers=api.gp)).status_code == 404
+    listed = (await api.client.get("/v1/me/shares", headers=api.anna)).json()
+    assert listed[0]["active"] is False
+
+
+async def test_limited_share_hides_other_metrics_and_older_days(api: Api) -> None:
+    await send(api, api.anna, "steps", days_back(60), 5000)
+    await send(api, api.anna, "body_mass", days_back(60), 80.0)
+    await share(api, api.anna, metrics=["body_mass"], data_from="2026-11-01")
+    body = await summary(api, **{"from": "2026-09-22", "to": "2026-11-20"})
+    assert [m["metric"] for m in body["metrics"]] == ["body_mass"]
+    weight = body["metrics"][0]
+    assert weight["days"][0]["date"] == "2026-11-01"
+    assert weight["completeness"]["days_in_period"] == 20
+    assert weight["trend"]["previous_mean"] is None  # the previous period is not shared
+    daily = await api.client.get(
+        summary_url(api, "daily"),
+        params={"metric": "body_mass", "from": "2026-10-01", "to": "2026-11-20"},
+        headers=api.gp,
+    )
+    assert daily.status_code == 200
+    assert daily.json()["days"][0]["date"] == "2026-11-01"
+    hidden = await api.client.get(
+        summary_url(api, "daily"),
+        params={"metric": "steps", "from": "2026-10-01", "to": "2026-11-20"},
+        headers=api.gp,
+    )
+    assert hidden.status_code == 404
+
+
+async def test_share_with_one_named_gp_hides_from_the_rest_of_the_clinic(api: Api) -> None:
+    await send(api, api.anna, "steps", days_back(3), 3000)
+    await share(api, api.anna, metrics=["steps"], clinician_id=api.demo.clinician.id)
+    assert (await api.client.get(summary_url(api), headers=api.gp)).status_code == 200
+    assert (await api.client.get(summary_url(api), headers=api.nurse)).status_code == 404
+    _, other_gp = await api.other_clinic()
+    assert (await api.client.get(summary_url(api), headers=other_gp)).status_code == 404
+
+
+async def test_every_read_is_in_the_citizens_log(api: Api) -> None:
+    await send(api, api.anna, "steps", days_back(3), 3000)
+    created = await share(api, api.anna, metrics=["steps"])
+    await summary(api)
+    await api.client.get(
+        summary_url(api, "daily"),
+        params={"metric": "steps", "from": "2026-11-18", "to": "2026-11-20"},
+        headers=api.gp,
+    )
+    log = (await api.client.get("/v1/me/audit-log", headers=api.anna)).json()["items"]
+    reads = [e for e in log if e["action"] in ("summary.read", "daily.read")]
+    assert [e["action"] for e in reads] == ["daily.read", "summary.read"]
+    assert all(e["actor"]["name"] == "Dr. Karen Hansen" for e in reads)
+    assert all(e["actor"]["clinic_id"] == api.demo.clinic_id for e in reads)
+    assert "Dr. Karen Hansen" in reads[1]["text"] and "oversigten" in reads[1]["text"]
+    async with api.runtime.store.read() as uow:
+        chain = await uow.audit.chain(api.demo.citizens[ANNA].id)
+    summary_entry = next(e for e in chain if e.action == "summary.read")
+    assert summary_entry.detail["shares"] == created["id"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"metrics": []},
+        {"metrics": ["steps", "mood"]},
+        {"metrics": ["steps"], "data_days": 0},
+        {"metrics": ["steps"], "data_days": 30, "data_from": "2026-01-01"},
+        {"metrics": ["steps"], "expires_at": "2026-11-19T00:00:00Z"},
+        {"metrics": ["steps"], "valid_days": 5000},
+        {"metrics": ["steps"], "clinician_id": "someone-else"},
+    ],
+)
+async def test_share_input_rules(api: Api, body: dict[str, Any]) -> None:
+    r = await api.client.post("/v1/me/shares", json=body, headers=api.anna)
+    assert r.status_code in (404, 422), r.text
+    assert (await api.client.get("/v1/me/shares", headers=api.anna)).json() == []
+
+
+async def test_shares_are_the_citizens_own(api: Api) -> None:
+    created = await share(api, api.anna, metrics=["steps"])
+    assert (
+        await api.client.get(f"/v1/me/shares/{created['id']}", headers=api.bent)
+    ).status_code == 404
+    r = await api.client.post(f"/v1/me/shares/{created['id']}/revoke", headers=api.bent)
+    assert r.status_code == 404
+    assert (await api.client.get("/v1/me/shares", headers=api.gp)).status_code == 403
+    assert (await api.client.get(summary_url(api), headers=api.anna)).status_code == 403
+
+
+# --- flags: each trips on data built for it, and stays quiet on data that should not ---
+
+
+async def test_flags_fire_on_data_built_to_trip_them(api: Api) -> None:
+    period = days_back(30)
+    previous = days_back(30, TODAY - timedelta(days=30))
+    await send(api, api.anna, "steps", previous, 8000)
+    await send(api, api.anna, "steps", period, 4000)  # −50 %
+    await send(api, api.anna, "blood_pressure_systolic", period, 150)
+    await send(api, api.anna, "blood_pressure_diastolic", period, 88)
+    await send(api, api.anna, "spo2", period[:-1], 96)
+    await send(api, api.anna, "spo2", period[-1:], 90)  # one low reading
+    await send(api, api.anna, "body_mass", period, lambda d: 80 + 0.2 * (d - period[0]).days)
+    await send(api, api.anna, "resting_heart_rate", period, 104)
+    await send(api, api.anna, "heart_rate", period[:10], 70)  # nothing for 20 days
+    await share(
+        api,
+        api.anna,
+        metrics=[
+            "steps",
+            "blood_pressure_systolic",
+            "blood_pressure_diastolic",
+            "spo2",
+            "body_mass",
+            "resting_heart_rate",
+            "heart_rate",
+        ],
+        data_days=365,
+    )
+    body = await summary(api, **{"from": period[0].isoformat(), "to": TODAY.isoformat()})
+    assert flags(body) == {
+        "bp_mean_high": "yellow",
+        "spo2_low": "red",
+        "weight_change": "yellow",
+        "resting_hr_high": "yellow",
+        "steps_drop": "yellow",
+        "data_missing": "blue",
+    }
+    assert body["flags"][0]["code"] == "spo2_low"  # most severe first
+    missing = next(f for f in body["flags"] if f["code"] == "data_missing")
+    assert missing["metrics"] == ["heart_rate"]
+    steps = next(m for m in body["metrics"] if m["metric"] == "steps")
+    assert steps["trend"]["previous_mean"] == 8000 and steps["trend"]["change_pct"] == -50.0
+    weight = next(m for m in body["metrics"] if m["metric"] == "body_mass")
+    assert weight["trend"]["per_week"] == pytest.approx(1.4, abs=0.01)
+
+
+async def test_red_blood_pressure(api: Api) -> None:
+    await send(api, api.anna, "blood_pressure_systolic", days_back(14), 165)
+    await send(api, api.anna, "blood_pressure_diastolic", days_back(14), 95)
+    await share(api, api.anna, metrics=["blood_pressure_systolic", "blood_pressure_diastolic"])
+    body = await summary(api)
+    assert flags(body) == {"bp_mean_very_high": "red"}
+    assert "165/95 mmHg" in body["flags"][0]["detail_da"]
+
+
+async def test_flags_stay_quiet_on_healthy_data(api: Api) -> None:
+    period = days_back(30)
+    await send(api, api.anna, "steps", days_back(30, TODAY - timedelta(days=30)), 7000)
+    await send(api, api.anna, "steps", period, 6500)  # −7 %
+    await send(api, api.anna, "blood_pressure_systolic", period, 128)
+    await send(api, api.anna, "blood_pressure_diastolic", period, 80)
+    await send(api, api.anna, "spo2", period, 97)
+    await send(api, api.anna, "body_mass", period, lambda d: 80 + 0.05 * (d - period[0]).days)
+    await send(api, api.anna, "resting_heart_rate", period, 62)
+    await share(
+        api,
+        api.anna,
+        metrics=[
+            "steps",
+            "blood_pressure_systolic",
+            "blood_pressure_diastolic",
+            "spo2",
+            "body_mass",
+            "resting_heart_rate",
+        ],
+    )
+    body = await summary(api, **{"from": period[0].isoformat()})
+    assert set(flags(body).values()) == {"green"}
+    assert set(flags(body)) == {
+        "bp_mean_ok",
+        "spo2_ok",
+        "weight_stable",
+        "resting_hr_ok",
+        "steps_steady",
+    }
+
+
+async def test_a_gp_sets_thresholds_per_citizen(api: Api) -> None:
+    await send(api, api.anna, "blood_pressure_systolic", days_back(14), 132)
+    await send(api, api.anna, "blood_pressure_diastolic", days_back(14), 82)
+    await share(api, api.anna, metrics=["blood_pressure_systolic", "blood_pressure_diastolic"])
+    assert flags(await summary(api)) == {"bp_mean_ok": "green"}
+    r = await api.client.put(
+        summary_url(api, "thresholds"),
+        json={"bp_yellow_systolic": 130, "bp_yellow_diastolic": 80},
+        headers=api.gp,
+    )
+    assert r.status_code == 200 and r.json()["bp_yellow_systolic"] == 130
+    assert r.json()["spo2_red_below"] == 92  # untouched defaults stay
+    assert flags(await summary(api)) == {"bp_mean_high": "yellow"}
+    bob = await api.citizen("not-at-clinic")
+    assert bob
+    _, other_gp = await api.other_clinic()
+    r = await api.client.put(
+        summary_url(api, "thresholds"), json={"spo2_red_below": 90}, headers=other_gp
+    )
+    assert r.status_code == 404
+    r = await api.client.put(
+        summary_url(api, "thresholds"), json={"spo2_red_below": -1}, headers=api.gp
+    )
+    assert r.status_code == 422
+    r = await api.client.put(summary_url(api, "thresholds"), json={"nonsense": 1}, headers=api.gp)
+    assert r.status_code == 400
