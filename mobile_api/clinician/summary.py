@@ -7,9 +7,10 @@ from datetime import date
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, get, put
+from litestar import Controller, Request, Response, get, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from adapters.fhir import summary_bundle
 from app.domain.flags import Thresholds
 from app.domain.summary import Summary
 from app.domain.time import DEFAULT_TIMEZONE
@@ -63,6 +64,23 @@ class SummaryController(Controller):
         # the CPR number is for the FHIR identifier only; JSON does not need to carry it
         return msgspec.structs.replace(
             found, patient=msgspec.structs.replace(found.patient, cpr=None)
+        )
+
+    @get("/summary.fhir", operation_id="getSummaryFhir", media_type="application/fhir+json")
+    async def summary_fhir(
+        self,
+        request: Request[Any, Any, Any],
+        citizen_id: FromPath[str],
+        from_: FromDate = None,
+        to: ToDate = None,
+    ) -> Response[bytes]:
+        """The same summary as a FHIR R4 Bundle (collection): Patient with CPR identifier,
+        Observations with LOINC codes and UCUM units, a Device per source, a Provenance."""
+        found = await load_summary(request, citizen_id, from_, to, "fhir")
+        return Response(
+            msgspec.json.encode(summary_bundle(found)),
+            media_type="application/fhir+json",
+            headers={"Cache-Control": "private, no-store"},
         )
 
     @get("/daily", operation_id="getSharedDaily")

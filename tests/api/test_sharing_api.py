@@ -272,3 +272,36 @@ async def test_a_gp_sets_thresholds_per_citizen(api: Api) -> None:
     assert r.status_code == 422
     r = await api.client.put(summary_url(api, "thresholds"), json={"nonsense": 1}, headers=api.gp)
     assert r.status_code == 400
+
+
+async def test_fhir_bundle_validates_and_respects_the_share(api: Api) -> None:
+    from fhir.resources.R4B.bundle import Bundle
+
+    period = days_back(14)
+    await send(api, api.anna, "steps", period, 5000)
+    await send(api, api.anna, "blood_pressure_systolic", period, 138)
+    await send(api, api.anna, "blood_pressure_diastolic", period, 86)
+    await send(api, api.anna, "body_mass", period, 70.5)
+    await share(
+        api,
+        api.anna,
+        metrics=["steps", "blood_pressure_systolic", "blood_pressure_diastolic"],
+        data_days=7,
+    )
+    r = await api.client.get(summary_url(api, "summary.fhir"), headers=api.gp)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/fhir+json")
+    bundle = Bundle.model_validate_json(r.content)
+    assert bundle.type == "collection"
+    resources = [e.resource for e in bundle.entry]
+    patient = next(x for x in resources if x.__resource_type__ == "Patient")
+    assert patient.identifier[0].system == "urn:oid:1.2.208.176.1.2"
+    assert patient.identifier[0].value == "0101501234"
+    codes = [x.code.coding[0].code for x in resources if x.__resource_type__ == "Observation"]
+    assert codes.count("41950-7") == 7  # steps: only the 7 days the share opens
+    assert codes.count("85354-9") == 7  # blood pressure panels
+    assert "29463-7" not in codes  # weight is not shared
+    assert sum(x.__resource_type__ == "Provenance" for x in resources) == 1
+    assert sum(x.__resource_type__ == "Device" for x in resources) == 1
+    log = (await api.client.get("/v1/me/audit-log", headers=api.anna)).json()["items"]
+    assert any(e["action"] == "summary.read" and e["resource"] == "summary.fhir" for e in log)
