@@ -22,6 +22,7 @@ from app.domain.medications import Medication, Renewal
 from app.domain.notices import Notice, OutboxItem
 from app.domain.people import Citizen, Clinic, Clinician, ClinicRules, Gateway
 from app.domain.photos import CleanPhoto
+from app.domain.proxies import ProxyGrant
 from app.domain.schedule import Closure, OpeningHours
 from app.domain.sharing import Share
 from app.domain.slots import Slot
@@ -48,6 +49,7 @@ __all__ = [
     "MedicationRepository",
     "OutboxRepository",
     "PhotoCleaner",
+    "ProxyRepository",
     "RefreshTokenRecord",
     "RefreshTokenRepository",
     "RenewalRepository",
@@ -77,6 +79,7 @@ class CitizenRepository(Protocol):
     async def get(self, citizen_id: str) -> Citizen | None: ...
     async def by_subject(self, subject: str) -> Citizen | None: ...
     async def by_cpr_hash(self, cpr_hash: str) -> Citizen | None: ...
+    async def cpr_hash(self, citizen_id: str) -> str | None: ...
     async def sealed_cpr(self, citizen_id: str) -> str | None: ...
     async def update(self, citizen: Citizen) -> None: ...
     async def set_cpr(self, citizen_id: str, *, cpr_hash: str, cpr_sealed: str) -> None: ...
@@ -258,6 +261,14 @@ class ShareRepository(Protocol):
     ) -> None: ...
 
 
+class ProxyRepository(Protocol):
+    async def add(self, g: ProxyGrant) -> None: ...
+    async def get(self, citizen_id: str, grant_id: str) -> ProxyGrant | None: ...
+    async def given(self, citizen_id: str) -> list[ProxyGrant]: ...
+    async def held(self, proxy_cpr_hash: str, now: datetime) -> list[ProxyGrant]: ...
+    async def revoke(self, citizen_id: str, grant_id: str, at: datetime) -> bool: ...
+
+
 class OutboxRepository(Protocol):
     async def add(self, citizen_id: str, notice_id: str, notice: Notice, at: datetime) -> None: ...
     async def for_citizen(
@@ -370,6 +381,7 @@ class UnitOfWork(Protocol):
     renewals: RenewalRepository
     consultations: ConsultationRepository
     shares: ShareRepository
+    proxies: ProxyRepository
 
 
 class Store(Protocol):

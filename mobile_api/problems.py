@@ -68,6 +68,8 @@ TITLES: dict[str, tuple[str, str]] = {
         "The Idempotency-Key was used for another request",
     ),
     "not-shared": ("Ingen delte data", "No shared data"),
+    "no-proxy": ("Du har ikke fuldmagt", "You hold no power of attorney"),
+    "proxy-scope": ("Fuldmagten dækker ikke dette", "The power of attorney does not cover this"),
     "error": ("Fejl", "Error"),
 }
 

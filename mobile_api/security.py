@@ -17,17 +17,23 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from app.domain.identity import Principal, Role
 from app.errors import Forbidden, Unauthenticated
 from app.services.accounts import resolve_principal
+from app.services.audit import event_for, record
+from app.services.proxies import act_for
 from mobile_api.runtime import Runtime
 
 __all__ = [
+    "ACT_FOR_HEADER",
     "JSON_ONLY",
     "BearerAuth",
     "check_content_type",
     "principal_of",
+    "proxy_scope",
     "require_role",
 ]
 
 JSON_ONLY = ("application/json",)
+#: a relative acting under a power of attorney names the citizen here
+ACT_FOR_HEADER = "x-act-for"
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
@@ -48,8 +54,11 @@ class BearerAuth(AbstractAuthenticationMiddleware):
             raise Unauthenticated("send an access token: Authorization: Bearer …")
         runtime = runtime_of(connection)
         role, subject = runtime.signer.verify(token.strip())
+        acting_for = connection.headers.get(ACT_FOR_HEADER, "").strip()
         async with runtime.store.read() as uow:
             principal = await resolve_principal(uow, role, subject)
+            if acting_for:
+                principal = await act_for(uow, runtime.clock, principal, acting_for)
         return AuthenticationResult(user=principal, auth=token)
 
 
@@ -58,6 +67,39 @@ def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     if not isinstance(user, Principal):
         raise Unauthenticated("not authenticated")
     return user
+
+
+async def proxy_scope(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """Under a power of attorney: the route's scope must be granted (deny by default).
+
+    Routes name their scope in `opt["proxy_scope"]` ("*" = any grant; the handler then
+    narrows what it shows). Every request a proxy makes, allowed or not, is written to
+    the citizen's audit log with both identities.
+    """
+    principal = principal_of(connection)
+    if principal.proxy is None:
+        return
+    scope = handler.opt.get("proxy_scope")
+    allowed = scope == "*" or (scope is not None and scope in principal.proxy.scopes)
+    runtime = runtime_of(connection)
+    async with runtime.store.transaction() as uow:
+        await record(
+            uow,
+            runtime.clock,
+            event_for(
+                principal,
+                citizen_id=principal.id,
+                action="proxy.request" if allowed else "proxy.denied",
+                resource=f"{connection.scope.get('method', '')} {connection.url.path}",
+            ),
+        )
+    if not allowed:
+        raise Forbidden(
+            "your power of attorney does not cover this" + (f" (needs '{scope}')" if scope else ""),
+            kind="proxy-scope",
+        )
 
 
 def require_role(

@@ -34,7 +34,7 @@ class AuditEvent(msgspec.Struct, frozen=True, kw_only=True):
     actor_id: str
     actor_name: str = ""
     clinic_id: str | None = None
-    #: set when a proxy acted for the citizen: the proxy's id (the actor is the proxy)
+    #: set when a proxy acted: the id of the citizen acted for (the actor is the proxy)
     on_behalf_of: str | None = None
     #: a dotted verb, e.g. "profile.read", "audit_log.read", "summary.read"
     action: str

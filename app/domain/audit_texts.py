@@ -64,6 +64,13 @@ _ACTIONS: dict[str, tuple[str, str]] = {
         "{actor} ændrede grænserne for dine målinger",
         "{actor} changed the limits for your measurements",
     ),
+    "proxy.grant": ("{actor} gav en fuldmagt", "{actor} gave a power of attorney"),
+    "proxy.revoke": ("{actor} tilbagekaldte en fuldmagt", "{actor} revoked a power of attorney"),
+    "proxy.request": ("{actor} brugte appen på dine vegne", "{actor} used the app on your behalf"),
+    "proxy.denied": (
+        "{actor} forsøgte noget, fuldmagten ikke dækker",
+        "{actor} tried something the power of attorney does not cover",
+    ),
     "renewal.approved": ("{actor} fornyede din recept", "{actor} renewed your prescription"),
     "renewal.rejected": (
         "{actor} afviste at forny din recept",

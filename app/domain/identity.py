@@ -6,7 +6,7 @@ from enum import StrEnum
 
 import msgspec
 
-__all__ = ["NSIS_LEVELS", "Principal", "Role", "assurance_at_least"]
+__all__ = ["NSIS_LEVELS", "Principal", "ProxyActor", "Role", "assurance_at_least"]
 
 
 class Role(StrEnum):
@@ -17,8 +17,21 @@ class Role(StrEnum):
     GATEWAY = "gateway"
 
 
+class ProxyActor(msgspec.Struct, frozen=True, kw_only=True):
+    """The relative behind a request made under a power of attorney."""
+
+    id: str
+    name: str
+    grant_id: str
+    scopes: tuple[str, ...]
+
+
 class Principal(msgspec.Struct, frozen=True, kw_only=True):
-    """The authenticated caller, resolved against the store on every request."""
+    """The authenticated caller, resolved against the store on every request.
+
+    Under a power of attorney the principal is the citizen acted for (so every query is
+    scoped to them) and `proxy` names the relative who is really acting.
+    """
 
     role: Role
     subject: str
@@ -31,6 +44,8 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     citizen_id: str | None = None
     #: for a clinician: gp, nurse or secretary (only a GP decides on prescriptions)
     staff_role: str | None = None
+    #: set when a relative acts for this citizen under a power of attorney
+    proxy: ProxyActor | None = None
 
 
 #: NSIS assurance levels in rising order (Danish national standard for identity).

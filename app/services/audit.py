@@ -57,7 +57,22 @@ def event_for(
     resource: str,
     detail: dict[str, str] | None = None,
 ) -> AuditEvent:
-    """An audit event with the actor taken from the caller."""
+    """An audit event with the actor taken from the caller.
+
+    Under a power of attorney the actor is the relative (role `proxy`) and
+    `on_behalf_of` names the citizen acted for: both identities are kept.
+    """
+    if principal.proxy is not None:
+        return AuditEvent(
+            citizen_id=citizen_id,
+            actor_role="proxy",
+            actor_id=principal.proxy.id,
+            actor_name=principal.proxy.name,
+            on_behalf_of=principal.id,
+            action=action,
+            resource=resource,
+            detail={**(detail or {}), "grant": principal.proxy.grant_id},
+        )
     return AuditEvent(
         citizen_id=citizen_id,
         actor_role=principal.role.value,

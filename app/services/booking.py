@@ -43,7 +43,9 @@ __all__ = [
 #: a booking reason is a line or two for the clinic, not a medical history
 MAX_REASON = 500
 #: how far ahead a citizen may look for slots in one request
-MAX_RANGE = timedelta(days=62)
+MAX_RANGE = timedelta(days=31)
+#: more free slots than this in one month is more than any GP clinic publishes
+MAX_SLOTS = 5000
 
 
 async def clinic_of(uow: UnitOfWork, citizen: Principal) -> Clinic:
@@ -67,7 +69,7 @@ async def free_slots(
     if end - start > MAX_RANGE:
         raise Invalid(f"ask for at most {MAX_RANGE.days} days of slots at a time")
     clinic = await clinic_of(uow, citizen)
-    return await uow.slots.free(clinic.id, start, end, now=clock.now(), kind=kind)
+    return await uow.slots.free(clinic.id, start, end, now=clock.now(), kind=kind, limit=MAX_SLOTS)
 
 
 def _reason(text: str) -> str:

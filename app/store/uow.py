@@ -15,6 +15,7 @@ from app.ports import (
     ImportRepository,
     MedicationRepository,
     OutboxRepository,
+    ProxyRepository,
     RefreshTokenRepository,
     RenewalRepository,
     SampleRepository,
@@ -33,6 +34,7 @@ from app.store.repos.imports import SqlImports
 from app.store.repos.medications import SqlMedications, SqlRenewals
 from app.store.repos.outbox import SqlOutbox
 from app.store.repos.people import SqlCitizens, SqlClinicians, SqlClinics, SqlGateways
+from app.store.repos.proxies import SqlProxies
 from app.store.repos.schedule import SqlSchedule
 from app.store.repos.sessions import SqlRefreshTokens
 from app.store.repos.sharing import SqlShares
@@ -67,3 +69,4 @@ class SqlUnitOfWork:
         self.renewals: RenewalRepository = SqlRenewals(conn)
         self.consultations: ConsultationRepository = SqlConsultations(conn)
         self.shares: ShareRepository = SqlShares(conn)
+        self.proxies: ProxyRepository = SqlProxies(conn)

@@ -19,9 +19,10 @@ from mobile_api.citizen.imports import ImportController
 from mobile_api.citizen.medications import MedicationsController, RenewalsController
 from mobile_api.citizen.notices import NoticesController
 from mobile_api.citizen.profile import ProfileController
+from mobile_api.citizen.proxies import ProxiesController
 from mobile_api.citizen.shares import SharesController
 from mobile_api.citizen.wearables import DailyController, SourcesController
-from mobile_api.security import require_role
+from mobile_api.security import proxy_scope, require_role
 
 __all__ = ["citizen_router"]
 
@@ -44,8 +45,9 @@ citizen_router = Router(
         RenewalsController,
         ConsultationController,
         SharesController,
+        ProxiesController,
     ],
-    guards=[require_role(Role.CITIZEN)],
+    guards=[require_role(Role.CITIZEN), proxy_scope],
     tags=["citizen"],
     security=[{"bearer": []}],
 )

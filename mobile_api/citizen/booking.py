@@ -137,6 +137,7 @@ def _instant(raw: str, zone: str, *, end: bool) -> datetime:
 
 class ClinicController(Controller):
     path = "/clinic"
+    opt = {"proxy_scope": "booking"}
 
     @get(operation_id="getMyClinic")
     async def clinic(self, request: Request[Any, Any, Any]) -> ClinicView:
@@ -175,6 +176,7 @@ class ClinicController(Controller):
 
 class AppointmentController(Controller):
     path = "/appointments"
+    opt = {"proxy_scope": "booking"}
 
     @post(operation_id="bookAppointment", status_code=201)
     async def book(
@@ -265,6 +267,7 @@ class AppointmentController(Controller):
 
 class CalendarController(Controller):
     path = "/appointments.ics"
+    opt = {"proxy_scope": "booking"}
 
     @get(operation_id="exportAppointmentsIcs", media_type="text/calendar")
     async def ics(self, request: Request[Any, Any, Any]) -> Response[bytes]:
@@ -330,6 +333,7 @@ async def _waitlist_view(uow: UnitOfWork, clinic: Clinic, e: WaitlistEntry) -> W
 
 class WaitlistController(Controller):
     path = "/waitlist"
+    opt = {"proxy_scope": "booking"}
 
     @post(operation_id="joinWaitlist", status_code=201)
     async def join(

@@ -123,6 +123,7 @@ _UPLOAD = {"accept": MESSAGE_MEDIA}
 
 class ConsultationController(Controller):
     path = "/consultations"
+    opt = {"proxy_scope": "messages"}
 
     @post(
         operation_id="startConsultation",

@@ -16,6 +16,7 @@ __all__ = ["HealthKitController"]
 
 class HealthKitController(Controller):
     path = "/healthkit"
+    opt = {"proxy_scope": "wearables"}
 
     @post(
         "/samples",

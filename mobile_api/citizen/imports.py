@@ -53,6 +53,7 @@ async def _save(request: Request[Any, Any, Any], target: Path, limit: int) -> in
 
 class ImportController(Controller):
     path = "/imports"
+    opt = {"proxy_scope": "wearables"}
 
     @post(
         operation_id="createImport",

@@ -82,6 +82,7 @@ class NewRenewal(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
 
 class MedicationsController(Controller):
     path = "/medications"
+    opt = {"proxy_scope": "medications"}
 
     @get(operation_id="listMyMedications")
     async def list_(self, request: Request[Any, Any, Any]) -> list[MedicationView]:
@@ -95,6 +96,7 @@ class MedicationsController(Controller):
 
 class RenewalsController(Controller):
     path = "/renewals"
+    opt = {"proxy_scope": "medications"}
 
     @post(operation_id="requestRenewal", status_code=201)
     async def request_(

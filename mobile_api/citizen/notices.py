@@ -20,6 +20,15 @@ from mobile_api.security import principal_of, runtime_of
 __all__ = ["NoticesController"]
 
 
+#: notice kind prefix -> the power-of-attorney scope it belongs to
+_SCOPE_OF = {
+    "appointment": "booking",
+    "waitlist": "booking",
+    "renewal": "medications",
+    "consultation": "messages",
+}
+
+
 class NoticeView(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     kind: str
@@ -41,6 +50,7 @@ class NoticePage(msgspec.Struct, frozen=True, kw_only=True):
 
 class NoticesController(Controller):
     path = "/notices"
+    opt = {"proxy_scope": "*"}
 
     @get(operation_id="listNotices")
     async def list_(
@@ -54,6 +64,12 @@ class NoticesController(Controller):
             citizen = await uow.citizens.get(me.id)
             items, more = await inbox(uow, me.id, before=decode_cursor(cursor), limit=limit)
         en = citizen is not None and citizen.language == "en"
+        if me.proxy is not None:  # a relative sees only notices of the areas granted
+            items = [
+                i
+                for i in items
+                if _SCOPE_OF.get(i.notice.kind.split(".")[0], "") in me.proxy.scopes
+            ]
         return NoticePage(
             items=[
                 NoticeView(

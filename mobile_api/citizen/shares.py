@@ -48,6 +48,7 @@ def share_view(s: Share, now: datetime) -> ShareView:
 
 class SharesController(Controller):
     path = "/shares"
+    opt = {"proxy_scope": "shares"}
 
     @post(operation_id="createShare", status_code=201)
     async def create(self, request: Request[Any, Any, Any], data: JSONBody[NewShare]) -> ShareView:

@@ -24,6 +24,7 @@ __all__ = ["DailyController", "SourcesController"]
 
 class DailyController(Controller):
     path = "/daily"
+    opt = {"proxy_scope": "wearables"}
 
     @get(operation_id="getDaily")
     async def daily(
@@ -43,6 +44,7 @@ class DailyController(Controller):
 
 class SourcesController(Controller):
     path = "/sources"
+    opt = {"proxy_scope": "wearables"}
 
     @get(operation_id="listSources")
     async def list_(self, request: Request[Any, Any, Any]) -> list[SourceView]:

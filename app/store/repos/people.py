@@ -61,6 +61,10 @@ class SqlCitizens:
     async def by_subject(self, subject: str) -> Citizen | None:
         return await self._one("subject = ?", subject)
 
+    async def cpr_hash(self, citizen_id: str) -> str | None:
+        row = await self._c.fetchone("SELECT cpr_hash FROM citizens WHERE id = ?", (citizen_id,))
+        return None if row is None or row[0] is None else str(row[0])
+
     async def by_cpr_hash(self, cpr_hash: str) -> Citizen | None:
         return await self._one("cpr_hash = ?", cpr_hash)
 
