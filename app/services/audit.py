@@ -100,9 +100,20 @@ async def page(
     citizen_id: str,
     before: int | None,
     limit: int,
+    actor_id: str | None = None,
+    actor_role: str | None = None,
+    action: str | None = None,
 ) -> AuditPage:
-    """A page of a citizen's log; the read itself is logged after the page is taken."""
-    entries = await uow.audit.page(citizen_id, before_seq=before, limit=limit + 1)
+    """A page of a citizen's log, optionally one person's or one kind of entry; the
+    read itself is logged after the page is taken."""
+    entries = await uow.audit.page(
+        citizen_id,
+        before_seq=before,
+        limit=limit + 1,
+        actor_id=actor_id,
+        actor_role=actor_role,
+        action=action,
+    )
     more = len(entries) > limit
     entries = entries[:limit]
     await record(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Router
 
 from app.domain.identity import Role
-from mobile_api.citizen.audit_log import AuditLogController
+from mobile_api.citizen.audit_log import AuditLogController, AuditPeopleController
 from mobile_api.citizen.booking import (
     AppointmentController,
     CalendarController,
@@ -31,6 +31,7 @@ citizen_router = Router(
     route_handlers=[
         ProfileController,
         AuditLogController,
+        AuditPeopleController,
         GatewayController,
         DailyController,
         ImportController,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, get
@@ -14,7 +14,7 @@ from app.services import audit
 from mobile_api.pagination import decode_cursor, encode_cursor
 from mobile_api.security import principal_of, runtime_of
 
-__all__ = ["AuditLogController"]
+__all__ = ["AuditLogController", "AuditPeopleController"]
 
 
 class Actor(msgspec.Struct, frozen=True, kw_only=True):
@@ -51,15 +51,38 @@ class AuditLogController(Controller):
         request: Request[Any, Any, Any],
         cursor: FromQuery[str | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        actor: Annotated[
+            str | None, QueryParameter(description="only this person (an actor id)")
+        ] = None,
+        role: Annotated[
+            Literal["citizen", "clinician", "proxy", "gateway"] | None,
+            QueryParameter(description="only this kind of person"),
+        ] = None,
+        action: Annotated[
+            str | None,
+            QueryParameter(
+                pattern=r"^[a-z_]+(\.[a-z_]+)*$",
+                description="an action or its first part, e.g. 'summary' or 'summary.read'",
+            ),
+        ] = None,
     ) -> AuditLogPage:
-        """A page of the log; this read is itself logged."""
+        """A page of the log, newest first, filterable by person and kind; this read is
+        itself logged."""
         runtime = runtime_of(request)
         me = principal_of(request)
         before = decode_cursor(cursor)
         async with runtime.store.transaction() as uow:
             citizen = await uow.citizens.get(me.id)
             result = await audit.page(
-                uow, runtime.clock, me, citizen_id=me.id, before=before, limit=limit
+                uow,
+                runtime.clock,
+                me,
+                citizen_id=me.id,
+                before=before,
+                limit=limit,
+                actor_id=actor,
+                actor_role=role,
+                action=action,
             )
         language = citizen.language if citizen else "da"
         items = [
@@ -82,3 +105,24 @@ class AuditLogController(Controller):
         ]
         next_cursor = None if result.next_before is None else encode_cursor(result.next_before)
         return AuditLogPage(items=items, next_cursor=next_cursor)
+
+
+class LogPerson(msgspec.Struct, frozen=True, kw_only=True):
+    """Someone who appears in the log, for the app's filter picker."""
+
+    role: str
+    id: str
+    name: str
+    entries: int
+
+
+class AuditPeopleController(Controller):
+    path = "/audit-log/people"
+
+    @get(operation_id="getAuditLogPeople")
+    async def people(self, request: Request[Any, Any, Any]) -> list[LogPerson]:
+        """Everyone who has touched the citizen's data, most recent first."""
+        me = principal_of(request)
+        async with runtime_of(request).store.read() as uow:
+            rows = await uow.audit.actors(me.id)
+        return [LogPerson(role=r, id=i, name=n, entries=c) for r, i, n, c in rows]

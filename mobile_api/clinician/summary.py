@@ -4,7 +4,7 @@ series of a shared metric, and the citizen's flag thresholds."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get, put
@@ -17,8 +17,12 @@ from app.domain.time import DEFAULT_TIMEZONE
 from app.services import summary as summaries
 from app.services.wearables import DailySeries, parse_metric, series_of
 from mobile_api.security import principal_of, runtime_of
+from mobile_api.web import render_summary_html
 
 __all__ = ["SummaryController", "load_summary"]
+
+#: the page needs nothing but its own inline styles
+PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 
 FromDate = Annotated[
     date | None, QueryParameter(name="from", description="first local date (default: 90 days back)")
@@ -81,6 +85,34 @@ class SummaryController(Controller):
             msgspec.json.encode(summary_bundle(found)),
             media_type="application/fhir+json",
             headers={"Cache-Control": "private, no-store"},
+        )
+
+    @get("/summary.html", operation_id="getSummaryHtml", media_type="text/html")
+    async def summary_html(
+        self,
+        request: Request[Any, Any, Any],
+        citizen_id: FromPath[str],
+        from_: FromDate = None,
+        to: ToDate = None,
+        lang: Annotated[
+            Literal["da", "en"] | None,
+            QueryParameter(description="da (default) or en; else from Accept-Language"),
+        ] = None,
+    ) -> Response[str]:
+        """One printable page in Danish (or English): flags first, then a small chart per
+        shared metric, drawn on the server as inline SVG; no JavaScript."""
+        found = await load_summary(request, citizen_id, from_, to, "html")
+        accept = request.headers.get("accept-language", "").strip().lower()
+        language: Literal["da", "en"] = lang or ("en" if accept.startswith("en") else "da")
+        return Response(
+            render_summary_html(found, language=language),
+            media_type="text/html; charset=utf-8",
+            headers={
+                "Cache-Control": "private, no-store",
+                "Content-Security-Policy": PAGE_CSP,
+                "X-Content-Type-Options": "nosniff",
+                "Referrer-Policy": "no-referrer",
+            },
         )
 
     @get("/daily", operation_id="getSharedDaily")

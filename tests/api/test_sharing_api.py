@@ -305,3 +305,62 @@ async def test_fhir_bundle_validates_and_respects_the_share(api: Api) -> None:
     assert sum(x.__resource_type__ == "Device" for x in resources) == 1
     log = (await api.client.get("/v1/me/audit-log", headers=api.anna)).json()["items"]
     assert any(e["action"] == "summary.read" and e["resource"] == "summary.fhir" for e in log)
+
+
+async def test_html_page_shows_flags_first_and_only_shared_metrics(api: Api) -> None:
+    await send(api, api.anna, "blood_pressure_systolic", days_back(14), 165)
+    await send(api, api.anna, "blood_pressure_diastolic", days_back(14), 101)
+    await send(api, api.anna, "body_mass", days_back(14), 71.0)
+    await share(api, api.anna, metrics=["blood_pressure_systolic", "blood_pressure_diastolic"])
+    r = await api.client.get(summary_url(api, "summary.html"), headers=api.gp)
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    assert "default-src 'none'" in r.headers["content-security-policy"]
+    page = r.text
+    assert "<script" not in page.lower()
+    assert "Meget højt hjemmeblodtryk" in page and "<svg" in page
+    assert page.index("Meget højt hjemmeblodtryk") < page.index("<svg")
+    assert "Vægt" not in page  # weight is not shared
+    en = await api.client.get(
+        summary_url(api, "summary.html"), params={"lang": "en"}, headers=api.gp
+    )
+    assert "Very high home blood pressure" in en.text
+    assert (
+        await api.client.get(summary_url(api, "summary.html"), headers=api.nurse)
+    ).status_code == 200
+    _, other_gp = await api.other_clinic()
+    assert (
+        await api.client.get(summary_url(api, "summary.html"), headers=other_gp)
+    ).status_code == 404
+    log = (await api.client.get("/v1/me/audit-log", headers=api.anna)).json()["items"]
+    assert sum(e["resource"] == "summary.html" for e in log) == 3
+
+
+async def test_the_citizen_filters_the_log_by_person_and_kind(api: Api) -> None:
+    await send(api, api.anna, "steps", days_back(3), 3000)
+    await share(api, api.anna, metrics=["steps"])
+    await summary(api)
+    await summary(api, api.nurse)
+    people = (await api.client.get("/v1/me/audit-log/people", headers=api.anna)).json()
+    names = {p["name"]: p for p in people}
+    assert {"Dr. Karen Hansen", "Sygeplejerske Mette Larsen"} <= set(names)
+    nurse_id = names["Sygeplejerske Mette Larsen"]["id"]
+    only_nurse = (
+        await api.client.get("/v1/me/audit-log", params={"actor": nurse_id}, headers=api.anna)
+    ).json()["items"]
+    assert [e["action"] for e in only_nurse] == ["summary.read"]
+    reads = (
+        await api.client.get(
+            "/v1/me/audit-log", params={"action": "summary", "role": "clinician"}, headers=api.anna
+        )
+    ).json()["items"]
+    assert len(reads) == 2 and {e["actor"]["name"] for e in reads} == set(names) - {
+        "Anna Jensen",
+        "",
+    }
+    shares = (
+        await api.client.get("/v1/me/audit-log", params={"action": "share"}, headers=api.anna)
+    ).json()["items"]
+    assert [e["action"] for e in shares] == ["share.create"]
+    bad = await api.client.get("/v1/me/audit-log", params={"action": "x'; drop"}, headers=api.anna)
+    assert bad.status_code == 400

@@ -72,14 +72,39 @@ class SqlAudit:
         )
 
     async def page(
-        self, citizen_id: str, *, before_seq: int | None, limit: int
+        self,
+        citizen_id: str,
+        *,
+        before_seq: int | None,
+        limit: int,
+        actor_id: str | None = None,
+        actor_role: str | None = None,
+        action: str | None = None,
     ) -> list[AuditEntry]:
+        """Newest first; `action` matches an exact action or a prefix ("summary")."""
+        sql = f"SELECT {_COLS} FROM audit_log WHERE citizen_id = ? AND seq < ?"
+        params: list[object] = [citizen_id, before_seq if before_seq is not None else 2**62]
+        if actor_id is not None:
+            sql += " AND actor_id = ?"
+            params.append(actor_id)
+        if actor_role is not None:
+            sql += " AND actor_role = ?"
+            params.append(actor_role)
+        if action is not None:
+            sql += " AND (action = ? OR action LIKE ?)"
+            params += [action, action + ".%"]
+        sql += " ORDER BY seq DESC LIMIT ?"
+        params.append(limit)
+        return [_entry(r) for r in await self._c.fetchall(sql, params)]
+
+    async def actors(self, citizen_id: str) -> list[tuple[str, str, str, int]]:
+        """Everyone in the log: (role, id, latest name, number of entries)."""
         rows = await self._c.fetchall(
-            f"SELECT {_COLS} FROM audit_log WHERE citizen_id = ? AND seq < ?"
-            " ORDER BY seq DESC LIMIT ?",
-            (citizen_id, before_seq if before_seq is not None else 2**62, limit),
+            "SELECT actor_role, actor_id, MAX(actor_name), COUNT(*) FROM audit_log"
+            " WHERE citizen_id = ? GROUP BY actor_role, actor_id ORDER BY MAX(seq) DESC",
+            (citizen_id,),
         )
-        return [_entry(r) for r in rows]
+        return [(str(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
 
     async def chain(self, citizen_id: str) -> list[AuditEntry]:
         rows = await self._c.fetchall(
