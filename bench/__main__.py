@@ -5,7 +5,14 @@ from __future__ import annotations
 import importlib
 import sys
 
-MODULES = ["bench.auth", "bench.apple_health", "bench.fit", "bench.gateway", "bench.api"]
+MODULES = [
+    "bench.auth",
+    "bench.apple_health",
+    "bench.fit",
+    "bench.gateway",
+    "bench.api",
+    "bench.summary",
+]
 
 wanted = sys.argv[1:]
 unknown = [w for w in wanted if f"bench.{w}" not in MODULES]

@@ -20,7 +20,7 @@ from mobile_api.gateway import GatewayPairingController, gateway_router
 from mobile_api.jobs import resume_unfinished
 from mobile_api.problems import exception_handlers
 from mobile_api.runtime import Runtime
-from mobile_api.security import BearerAuth, check_content_type
+from mobile_api.security import BearerAuth
 from mobile_api.session import SessionController
 from mobile_api.system import jwks, live, ready
 
@@ -69,7 +69,8 @@ def create_app(
         ],
         lifespan=[lifespan],
         middleware=[DefineMiddleware(BearerAuth, exclude=_PUBLIC)],
-        guards=[check_content_type],
+        # role guards run first on each router, then the content-type check, so a
+        # caller of the wrong role learns nothing about what a route accepts
         exception_handlers=exception_handlers,
         request_max_body_size=config.max_json_body,
         openapi_config=OpenAPIConfig(

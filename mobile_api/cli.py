@@ -53,7 +53,7 @@ async def _with_runtime(settings: Settings, work: Callable[[Runtime], Awaitable[
 
 async def _seed(runtime: Runtime) -> Any:
     async with runtime.store.transaction() as uow:
-        return await seed_demo(uow, runtime.clock, runtime.vault)
+        return await seed_demo(uow, runtime.clock, runtime.vault, measurements=True)
 
 
 def cmd_seed_demo(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ from litestar.params import JSONBody
 
 from app.domain.identity import Role
 from app.services import auth
-from mobile_api.security import runtime_of
+from mobile_api.security import check_content_type, runtime_of
 
 __all__ = ["SessionController"]
 
@@ -29,6 +29,7 @@ class RefreshRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 class SessionController(Controller):
     path = "/v1/auth"
+    guards = [check_content_type]
     tags = ["session"]
     opt = {"exclude_from_auth": True}
 

@@ -17,6 +17,7 @@ from app.domain.medications import Medication
 from app.domain.people import Citizen, Clinic, Clinician, Gateway
 from app.domain.slots import SLOT_MINUTES, Slot
 from app.ports import Clock, CprVault, UnitOfWork
+from app.services.demo_measurements import seed_measurements
 
 __all__ = ["DemoIds", "Person", "seed_demo"]
 
@@ -54,6 +55,8 @@ class DemoIds(msgspec.Struct, frozen=True, kw_only=True):
     nurse: Person
     citizens: list[Person]
     gateway_id: str
+    #: the demo share: the first citizen's month of measurements, open to the clinic
+    share_id: str | None = None
     slot_ids: list[str]
 
 
@@ -82,7 +85,11 @@ def _week_of_slots(clinic_id: str, tz: str, first_day: date) -> list[Slot]:
     return slots
 
 
-async def seed_demo(uow: UnitOfWork, clock: Clock, vault: CprVault) -> DemoIds:
+async def seed_demo(
+    uow: UnitOfWork, clock: Clock, vault: CprVault, *, measurements: bool = False
+) -> DemoIds:
+    """Seed the demo; `measurements` adds a month of home measurements and a share for
+    the first citizen (what `make run` shows a GP; tests start without them)."""
     now = clock.now()
     clinic_id = stable_id("clinic", "demo")
     if await uow.clinics.get(clinic_id) is None:
@@ -150,11 +157,22 @@ async def seed_demo(uow: UnitOfWork, clock: Clock, vault: CprVault) -> DemoIds:
     monday = today - timedelta(days=today.weekday())
     slots = _week_of_slots(clinic_id, "Europe/Copenhagen", monday + timedelta(days=7))
     await uow.slots.add_many(slots)
+    share_id = None
+    if measurements:
+        share_id = await seed_measurements(
+            uow,
+            clock,
+            citizen_id=people[0].id,
+            subject=people[0].subject,
+            clinic_id=clinic_id,
+            zone="Europe/Copenhagen",
+        )
     return DemoIds(
         clinic_id=clinic_id,
         clinician=Person(gp.subject, gp.id),
         nurse=Person(NURSE_SUBJECT, stable_id("clinician", NURSE_SUBJECT)),
         citizens=people,
         gateway_id=gateway_id,
+        share_id=share_id,
         slot_ids=[s.id for s in slots],
     )

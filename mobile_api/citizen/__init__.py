@@ -22,7 +22,7 @@ from mobile_api.citizen.profile import ProfileController
 from mobile_api.citizen.proxies import ProxiesController
 from mobile_api.citizen.shares import SharesController
 from mobile_api.citizen.wearables import DailyController, SourcesController
-from mobile_api.security import proxy_scope, require_role
+from mobile_api.security import check_content_type, proxy_scope, require_role
 
 __all__ = ["citizen_router"]
 
@@ -48,7 +48,7 @@ citizen_router = Router(
         SharesController,
         ProxiesController,
     ],
-    guards=[require_role(Role.CITIZEN), proxy_scope],
+    guards=[require_role(Role.CITIZEN), proxy_scope, check_content_type],
     tags=["citizen"],
     security=[{"bearer": []}],
 )

@@ -10,7 +10,7 @@ from mobile_api.clinician.consultations import ClinicConsultationsController
 from mobile_api.clinician.renewals import ClinicMedicationsController, RenewalQueueController
 from mobile_api.clinician.schedule import ClinicAppointmentsController, ScheduleController
 from mobile_api.clinician.summary import SummaryController
-from mobile_api.security import require_role
+from mobile_api.security import check_content_type, require_role
 
 __all__ = ["clinician_router"]
 
@@ -25,7 +25,7 @@ clinician_router = Router(
         ClinicConsultationsController,
         SummaryController,
     ],
-    guards=[require_role(Role.CLINICIAN)],
+    guards=[require_role(Role.CLINICIAN), check_content_type],
     tags=["clinician"],
     security=[{"bearer": []}],
 )

@@ -13,7 +13,7 @@ from litestar.params import JSONBody
 
 from app.domain.identity import Role
 from app.services.gateways import Credentials, check_client, pair
-from mobile_api.security import runtime_of
+from mobile_api.security import check_content_type, runtime_of
 
 __all__ = ["GatewayPairingController"]
 
@@ -46,6 +46,7 @@ def _client(request: Request[Any, Any, Any], form: dict[str, str]) -> tuple[str,
 
 class GatewayPairingController(Controller):
     path = "/v1/gateway"
+    guards = [check_content_type]
     tags = ["gateway"]
     opt = {"exclude_from_auth": True}
 

@@ -364,3 +364,19 @@ async def test_the_citizen_filters_the_log_by_person_and_kind(api: Api) -> None:
     assert [e["action"] for e in shares] == ["share.create"]
     bad = await api.client.get("/v1/me/audit-log", params={"action": "x'; drop"}, headers=api.anna)
     assert bad.status_code == 400
+
+
+async def test_demo_measurements_give_the_gp_a_summary_with_a_yellow_flag(api: Api) -> None:
+    from app.services.demo import seed_demo
+
+    for _ in range(2):  # seeding twice stores nothing new
+        async with api.runtime.store.transaction() as uow:
+            ids = await seed_demo(uow, api.clock, api.runtime.vault, measurements=True)
+    assert ids.share_id is not None
+    body = await summary(api)
+    assert flags(body)["bp_mean_high"] == "yellow"
+    steps = next(m for m in body["metrics"] if m["metric"] == "steps")
+    assert steps["completeness"]["days_with_data"] == 29  # today's afternoon is still ahead
+    bp = next(m for m in body["metrics"] if m["metric"] == "blood_pressure_systolic")
+    assert [s["name"] for s in bp["sources"]] == ["Blodtryksmåler (demo)"]
+    assert bp["days"][0]["count"] == 2
