@@ -56,6 +56,7 @@ _CATEGORY_DISPLAY: Final = {
 
 _ACTIVITY_TEXT: Final = "Hjemmemålinger delt af borgeren / Home measurements shared by the citizen"
 _FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class Code(msgspec.Struct, frozen=True):
@@ -148,6 +149,7 @@ class _Builder:
         #: source key -> (Device id, fullUrl), in first-seen order
         self.devices: dict[str, tuple[str, str]] = {}
         self.sources: dict[str, SourceRef] = {}
+        self._periods: dict[date, tuple[str, str]] = {}
 
     # -- the Bundle ---------------------------------------------------------------------
 
@@ -350,12 +352,19 @@ class _Builder:
         return self.devices[next(iter(keys))][1]
 
     def day_period(self, day: date) -> tuple[str, str]:
-        """A local day as FHIR dateTimes with offsets; the end is inclusive (23:59:59)."""
-        start, end = local_day_bounds(day, self.s.timezone)
-        return (
-            start.astimezone(self.tz).isoformat(),
-            (end - timedelta(seconds=1)).astimezone(self.tz).isoformat(),
-        )
+        """A local day as FHIR dateTimes with offsets; the end is inclusive (23:59:59).
+
+        Cached per day: every metric of a day shares it, and the zone arithmetic is a
+        large part of building a bundle."""
+        cached = self._periods.get(day)
+        if cached is None:
+            start, end = local_day_bounds(day, self.s.timezone)
+            cached = (
+                start.astimezone(self.tz).isoformat(),
+                (end - timedelta(seconds=1)).astimezone(self.tz).isoformat(),
+            )
+            self._periods[day] = cached
+        return cached
 
 
 # -- small pieces ---------------------------------------------------------------------------
@@ -366,6 +375,10 @@ def _entry(full_url: str, resource: dict[str, Any]) -> dict[str, Any]:
 
 
 def _full_url(resource_type: str, resource_id: str) -> str:
+    """Our resource ids are already UUIDs (uuid5 of what they describe), so the fullUrl
+    is the id itself; anything else gets a uuid5 of type and id."""
+    if _UUID.fullmatch(resource_id):
+        return f"urn:uuid:{resource_id}"
     return f"urn:uuid:{stable_id('fhir-fullurl', resource_type, resource_id)}"
 
 
