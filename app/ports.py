@@ -50,6 +50,8 @@ __all__ = [
     "OutboxRepository",
     "PhotoCleaner",
     "ProxyRepository",
+    "ReadingLogKey",
+    "ReadingLogRow",
     "RefreshTokenRecord",
     "RefreshTokenRepository",
     "RenewalRepository",
@@ -284,6 +286,11 @@ class OutboxRepository(Protocol):
     ) -> list[OutboxItem]: ...
 
 
+#: a gateway readings-log row: (citizen, gateway, reading id, device key,
+#: characteristic, sequence, received ms); its key is the same without the time
+ReadingLogRow = tuple[str, str, str, str, str, int | None, int]
+ReadingLogKey = tuple[str, str, str, str, str, int | None]
+
 #: (citizen_id, metric, start_ms, source_no, end_ms, value, stage, external_id)
 SampleRow = tuple[str, str, int, int, int, float, str, str | None]
 
@@ -357,13 +364,17 @@ class GatewayIORepository(Protocol):
     async def use_pairing(self, code_hash: str, at: datetime) -> tuple[str, str] | None: ...
     async def set_secret(self, gateway_id: str, secret_hash: str) -> None: ...
     async def secret_hash(self, gateway_id: str) -> str | None: ...
-    async def seen_ids(self, citizen_id: str, gateway_id: str, ids: Sequence[str]) -> set[str]: ...
-    async def seen_sequences(
-        self, citizen_id: str, device_keys: Sequence[str]
-    ) -> set[tuple[str, str, int]]: ...
-    async def record_readings(
-        self, rows: Sequence[tuple[str, str, str, str, str, int | None, int]]
-    ) -> int: ...
+    async def log_new(self, rows: Sequence[ReadingLogRow]) -> set[ReadingLogKey]:
+        """Log readings; the keys of those that were new (the others are duplicates)."""
+        ...
+
+    async def lock_citizen(self, citizen_id: str) -> None:
+        """Serialise roll-up updates for one citizen (PostgreSQL; SQLite has one writer)."""
+        ...
+
+    async def day_stats(
+        self, citizen_id: str, metric: str, days: Sequence[tuple[str, int, int]]
+    ) -> dict[str, tuple[int, float, float, float, str]]: ...
 
 
 class UnitOfWork(Protocol):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
@@ -194,6 +195,18 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tune_gc() -> None:
+    """Fewer, cheaper garbage collections for a long-running server.
+
+    Everything imported at start-up is frozen out of the collector's view, and the
+    young generation is collected less often: bench/gateway.py saw full collections of
+    70–90 ms push the p99 of upload batches over 100 ms with the defaults.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 10, 10)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -211,10 +224,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"http://{args.host}:{args.port}/v1/me\n"
             f"API docs: http://{args.host}:{args.port}/schema\n"
         )
+    app = create_app(settings)
+    _tune_gc()
     # No access log by default: it would record who (IP) touched which citizen's resource
     # (ids in paths) outside the audit log's control. Turn it on to debug.
     uvicorn.run(
-        create_app(settings),
+        app,
         host=args.host,
         port=args.port,
         log_level="info",

@@ -56,7 +56,7 @@ class Sample(msgspec.Struct, frozen=True, gc=False):
     unit: str
 
 
-class Reading(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class Reading(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
     """One decoded characteristic value, in the shape of contracts §5.
 
     The first seven fields are always encoded (``time`` and ``user`` as ``null`` when not
@@ -86,6 +86,10 @@ class Reading(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
       ``pulse_rate_slow_bpm``, ``pulse_amplitude_index_pct``.
     - ``rr_intervals_ms``: heart-rate RR intervals in milliseconds (raw / 1024 s).
     - ``excess_bytes``: trailing bytes beyond what the flags call for (kept, reported).
+
+    Not tracked by the cyclic garbage collector (``gc=False``): it holds only numbers,
+    strings and containers of those, so it cannot be part of a cycle, and a gateway
+    batch decodes a thousand of them.
     """
 
     characteristic: str
@@ -906,7 +910,10 @@ def decode(uuid: str, payload: bytes) -> Reading:
       rounding, so precision is never silently dropped.
     - User index 0xFF means "unknown user" and becomes ``None``.
     """
-    spec = _resolve(uuid)
+    return _decode(_resolve(uuid), payload)
+
+
+def _decode(spec: _Spec, payload: bytes) -> Reading:
     n = len(payload)
     if n == 0:
         raise GattError(
@@ -934,4 +941,4 @@ def decode_hex(uuid: str, hex_text: str) -> Reading:
             f"{spec.code} {spec.name}: payload is not hexadecimal ({exc})",
             characteristic=spec.code,
         ) from None
-    return decode(uuid, payload)
+    return _decode(spec, payload)

@@ -13,7 +13,12 @@ from app.domain.metrics import Metric
 __all__ = ["Decoded", "DeviceInfo", "GatewayReading", "reading_time"]
 
 
-class DeviceInfo(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+# A gateway batch holds up to a thousand of each of these. gc=False keeps them out of
+# the cyclic garbage collector's work: they hold only strings, numbers, datetimes and
+# lists of those, so they cannot be part of a reference cycle.
+
+
+class DeviceInfo(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
     """The BLE device a reading came from."""
 
     address: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
@@ -32,7 +37,9 @@ class DeviceInfo(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
         return name or f"BLE-enhed {self.address}"
 
 
-class GatewayReading(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class GatewayReading(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False
+):
     """One characteristic value as the gateway received it."""
 
     #: unique per gateway; a resent reading carries the same id
@@ -47,7 +54,7 @@ class GatewayReading(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     device_clock_at: datetime | None = None
 
 
-class Decoded(msgspec.Struct, frozen=True, kw_only=True):
+class Decoded(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """What the decoder made of a payload, in domain terms."""
 
     #: the device's local wall-clock time as sent, naive; None when it sent none

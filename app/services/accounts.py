@@ -10,6 +10,7 @@ from app.domain.people import Citizen, Language, normalise_cpr
 from app.domain.time import valid_timezone
 from app.errors import Invalid, NotFound, Unauthenticated
 from app.ports import Clock, CprVault, UnitOfWork
+from app.services.ingest import rezone
 
 __all__ = ["ProfileChange", "ensure_citizen", "resolve_principal", "update_profile"]
 
@@ -122,4 +123,6 @@ async def update_profile(uow: UnitOfWork, citizen_id: str, change: ProfileChange
         language=change.language or citizen.language,
     )
     await uow.citizens.update(updated)
+    if updated.timezone != citizen.timezone:
+        await rezone(uow, citizen_id, citizen.timezone)  # days are local: rebuild them
     return updated

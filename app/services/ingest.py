@@ -29,7 +29,7 @@ from app.domain.time import local_day_bounds, to_ms
 from app.ports import Clock, DailyRow, SampleRow, Store, UnitOfWork
 from app.services.sample_rows import SourceNumbers, sample_row
 
-__all__ = ["BATCH", "ImportReport", "ItemSource", "ingest", "reroll"]
+__all__ = ["BATCH", "ImportReport", "ItemSource", "ingest", "reroll", "rezone"]
 
 BATCH = 20_000
 _DAY_MS = 86_400_000
@@ -191,6 +191,24 @@ async def reroll(
         for chunk in _runs(bounds):
             rows.extend(await _roll_chunk(uow, citizen_id, metric, kind, ranks, chunk, lookback))
         await uow.daily.replace(citizen_id, metric.value, [d.isoformat() for d in days], rows)
+
+
+async def rezone(uow: UnitOfWork, citizen_id: str, old_zone: str) -> None:
+    """Rebuild every roll-up after the citizen's time zone changed (days are local).
+
+    The old days are dropped and the UTC days they covered are re-rolled in the
+    citizen's current zone; samples are untouched.
+    """
+    for metric in METRICS:
+        days = await uow.daily.days(citizen_id, metric.value)
+        if not days:
+            continue
+        utc_days: set[int] = set()
+        for d in days:
+            start, end = local_day_bounds(date.fromisoformat(d), old_zone)
+            utc_days.update(range(to_ms(start) // _DAY_MS, (to_ms(end) - 1) // _DAY_MS + 1))
+        await uow.daily.replace(citizen_id, metric.value, days, [])
+        await reroll(uow, citizen_id, {metric: utc_days})
 
 
 def _runs(bounds: list[tuple[date, int, int]]) -> list[list[tuple[date, int, int]]]:

@@ -66,14 +66,21 @@ class SqliteConnection:
         await cursor.close()
         return count
 
+    # Each call into aiosqlite is a round trip to the connection's thread: a queue put, a
+    # wake-up there and one back here (0.3-0.5 ms each on the 2-core VM of
+    # docs/benchmarks.md), and while a write transaction waits for one, every other
+    # writer waits too. So one call per query: `execute_fetchall` instead of execute,
+    # fetch and close. The `fetchone` queries ask by key or with LIMIT 1, so fetching
+    # "all" reads one row.
+
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        async with self._conn.execute(sql, params) as cursor:
-            row = await cursor.fetchone()
-        return None if row is None else tuple(row)
+        rows = await self._conn.execute_fetchall(sql, params)
+        for row in rows:
+            return tuple(row)
+        return None
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        async with self._conn.execute(sql, params) as cursor:
-            rows = await cursor.fetchall()
+        rows = await self._conn.execute_fetchall(sql, params)
         return [tuple(r) for r in rows]
 
 

@@ -50,3 +50,25 @@ async def test_daily_bad_input_is_a_clear_error(api: Api) -> None:
         base.format("steps", "2024-01-01", "2024-01-02"), headers=api.gp
     )
     assert clinician.status_code == 403
+
+
+async def test_changing_time_zone_rebuilds_the_local_days(api: Api) -> None:
+    from datetime import date, datetime, time
+
+    from tests.sharing_data import ZONE, sample
+
+    early = sample("steps", date(2026, 11, 10), 1000, hour=0)  # 00:00–01:00 Copenhagen
+    assert datetime.fromisoformat(early["start"]).time() == time(0, 0)
+    assert ZONE.key == "Europe/Copenhagen"
+    r = await api.client.post(
+        "/v1/me/healthkit/samples", json={"samples": [early]}, headers=api.anna
+    )
+    assert r.status_code == 200
+    url = "/v1/me/daily?metric=steps&from=2026-11-08&to=2026-11-12"
+    before = (await api.client.get(url, headers=api.anna)).json()["days"]
+    assert before == [{"date": "2026-11-10", "sum": 1000.0}]
+    r = await api.client.patch("/v1/me", json={"timezone": "America/New_York"}, headers=api.anna)
+    assert r.status_code == 200
+    after = (await api.client.get(url, headers=api.anna)).json()
+    assert after["timezone"] == "America/New_York"
+    assert after["days"] == [{"date": "2026-11-09", "sum": 1000.0}]  # 18:00 the day before

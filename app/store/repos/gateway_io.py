@@ -4,11 +4,44 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 
 from app.domain.time import to_ms
+from app.ports import ReadingLogKey, ReadingLogRow
 from app.store.db import Connection
 
 __all__ = ["SqlGatewayIO"]
+
+_LOG_COLUMNS = (
+    "citizen_id",
+    "gateway_id",
+    "reading_id",
+    "device_key",
+    "characteristic",
+    "sequence",
+    "received_at",
+)
+_LOG_TYPES = ("text", "text", "text", "text", "text", "bigint", "bigint")
+_RETURNING = " RETURNING citizen_id, gateway_id, reading_id, device_key, characteristic, sequence"
+#: SQLite statement sizes, in rows: a batch goes in as one statement, padded up to the
+#: next size with copies of its last row. A copy clashes with the row it copies (or with
+#: whatever that row clashed with), so it is skipped and never returned. A few fixed
+#: texts stay prepared in the connection's statement cache, where a text per batch size
+#: would cost as much to prepare as to run, and one statement is one round trip to
+#: aiosqlite's thread instead of one per chunk. Steps of 1.33x to 1.5x keep the
+#: padding (a cheap key lookup per copy) under half the batch.
+_PADDED = (16, 32, 64, 96, 128, 192, 256, 384, 512, 768, 1024)
+#: first key of the gateway's PostgreSQL advisory locks (the second is the citizen's hash)
+_LOCK_SPACE = 5
+
+
+@lru_cache(maxsize=len(_PADDED))
+def _sqlite_log_insert(size: int) -> str:
+    row = "(" + ", ".join("?" * len(_LOG_COLUMNS)) + ")"
+    return (
+        f"INSERT INTO gateway_readings ({', '.join(_LOG_COLUMNS)}) VALUES"
+        f" {', '.join([row] * size)} ON CONFLICT DO NOTHING{_RETURNING}"
+    )
 
 
 class SqlGatewayIO:
@@ -50,50 +83,82 @@ class SqlGatewayIO:
         )
         return None if row is None or row[0] is None else str(row[0])
 
-    async def seen_ids(self, citizen_id: str, gateway_id: str, ids: Sequence[str]) -> set[str]:
-        """Which of these reading ids this gateway has sent before."""
-        seen: set[str] = set()
-        for at in range(0, len(ids), 500):
-            part = list(ids[at : at + 500])
-            marks = ", ".join("?" * len(part))
-            rows = await self._c.fetchall(
-                "SELECT reading_id FROM gateway_readings WHERE citizen_id = ? AND gateway_id = ?"
-                f" AND reading_id IN ({marks})",
-                (citizen_id, gateway_id, *part),
-            )
-            seen.update(str(r[0]) for r in rows)
-        return seen
+    async def log_new(self, rows: Sequence[ReadingLogRow]) -> set[ReadingLogKey]:
+        """Log readings; the keys (all but the receive time) of those that are new.
 
-    async def seen_sequences(
-        self, citizen_id: str, device_keys: Sequence[str]
-    ) -> set[tuple[str, str, int]]:
-        """(device, characteristic, sequence) already stored for these devices."""
-        if not device_keys:
+        The log's keys are the duplicate rules: a reading id this gateway sent before, or
+        a (device, characteristic, sequence) already stored, is skipped. One statement
+        lets the database decide, in row order (so within a batch the first of two
+        clashing readings is the new one), and answer with what went in; a concurrent
+        batch holding the same readings cannot make both count as new.
+        """
+        if not rows:
             return set()
-        keys = sorted(set(device_keys))
-        marks = ", ".join("?" * len(keys))
-        rows = await self._c.fetchall(
-            "SELECT device_key, characteristic, sequence FROM gateway_readings"
-            f" WHERE citizen_id = ? AND sequence IS NOT NULL AND device_key IN ({marks})",
-            (citizen_id, *keys),
-        )
-        return {(str(r[0]), str(r[1]), int(r[2])) for r in rows}
-
-    async def record_readings(
-        self, rows: Sequence[tuple[str, str, str, str, str, int | None, int]]
-    ) -> int:
-        """Bulk insert (citizen, gateway, reading id, device, characteristic, sequence, ms)."""
-        return await self._c.insert_ignore(
-            "gateway_readings",
+        if self._c.dialect == "postgres":
+            unnest = ", ".join(f"?::{t}[]" for t in _LOG_TYPES)
+            got = await self._c.fetchall(
+                f"INSERT INTO gateway_readings ({', '.join(_LOG_COLUMNS)})"
+                f" SELECT * FROM unnest({unnest}) ON CONFLICT DO NOTHING{_RETURNING}",
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+        else:
+            got = []
+            for at in range(0, len(rows), _PADDED[-1]):
+                part = list(rows[at : at + _PADDED[-1]])
+                size = next(n for n in _PADDED if n >= len(part))
+                part += [part[-1]] * (size - len(part))
+                got += await self._c.fetchall(
+                    _sqlite_log_insert(size), [v for r in part for v in r]
+                )
+        return {
             (
-                "citizen_id",
-                "gateway_id",
-                "reading_id",
-                "device_key",
-                "characteristic",
-                "sequence",
-                "received_at",
-            ),
-            ("text", "text", "text", "text", "text", "bigint", "bigint"),
-            rows,
-        )
+                str(r[0]),
+                str(r[1]),
+                str(r[2]),
+                str(r[3]),
+                str(r[4]),
+                None if r[5] is None else int(r[5]),
+            )
+            for r in got
+        }
+
+    async def lock_citizen(self, citizen_id: str) -> None:
+        """Serialise gateway writes for one citizen until the transaction ends.
+
+        Day roll-ups are updated read-modify-write; on PostgreSQL two concurrent batches
+        for the same citizen could otherwise both start from the same row. SQLite needs
+        nothing: it has one writer at a time.
+        """
+        if self._c.dialect == "postgres":
+            await self._c.execute(
+                "SELECT pg_advisory_xact_lock(?, hashtext(?))", (_LOCK_SPACE, citizen_id)
+            )
+
+    async def day_stats(
+        self, citizen_id: str, metric: str, days: Sequence[tuple[str, int, int]]
+    ) -> dict[str, tuple[int, float, float, float, str]]:
+        """count, min, max, sum and the sources (comma-separated) of samples starting in
+        each (day, start, end) window; days without samples are left out.
+
+        The sum, not the mean, is what lets the next batch extend the day exactly. Per
+        source, then added in source order, as `SqlSamples.stats_by_day` does, so the mean
+        is the same float that a full re-roll computes.
+        """
+        out: dict[str, tuple[int, float, float, float, str]] = {}
+        for day, lo, hi in days:
+            rows = await self._c.fetchall(
+                "SELECT source_no, COUNT(*), MIN(value), MAX(value), SUM(value) FROM samples"
+                " WHERE citizen_id = ? AND metric = ? AND start_ms >= ? AND start_ms < ?"
+                " GROUP BY source_no ORDER BY source_no",
+                (citizen_id, metric, lo, hi),
+            )
+            if not rows:
+                continue
+            count, low, high, total = 0, float(rows[0][2]), float(rows[0][3]), 0.0
+            for r in rows:
+                count += int(r[1])
+                low = min(low, float(r[2]))
+                high = max(high, float(r[3]))
+                total += float(r[4])
+            out[day] = (count, low, high, total, ",".join(str(int(r[0])) for r in rows))
+        return out
