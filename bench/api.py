@@ -21,10 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -42,7 +39,7 @@ from app.domain.ids import stable_id
 from app.domain.people import Citizen
 from app.services.demo import GP_SUBJECT
 from app.settings import load_settings
-from bench.common import DemoServer, machine, peak_rss_mb, percentile, report
+from bench.common import DemoServer, demo_files, machine, peak_rss_mb, percentile, report, running
 from mobile_api.runtime import Runtime
 
 CLINIC_ZONE = ZoneInfo("Europe/Copenhagen")
@@ -118,36 +115,11 @@ def _rss_peak_mb(pid: int) -> float | None:
 @contextmanager
 def _serve(db_url: str | None, citizens: int) -> Iterator[Served]:
     """Like bench.common.serve_demo, plus bench citizens before serving and the server's pid."""
-    with tempfile.TemporaryDirectory() as tmp:
-        var_dir = f"{tmp}/var"
-        url = db_url or f"sqlite:///{var_dir}/minlaege.db"
-        env = dict(os.environ, MINLAEGE_ENV="development", MINLAEGE_VAR_DIR=var_dir)
-        env["MINLAEGE_DB"] = url
-        env.pop("MINLAEGE_KEYS_DIR", None)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-        demo = DemoServer(f"http://127.0.0.1:{port}", tmp, env, {})
+    with demo_files(db_url) as demo:
         demo.ids = demo.cli("seed-demo")
-        gp, tokens = asyncio.run(_prepare(env, citizens))
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mobile_api.cli", "serve", "--port", str(port)],
-            cwd=tmp,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            for _ in range(200):
-                try:
-                    if httpx.get(f"{demo.base}/health/live").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            yield Served(demo, process.pid, gp, tokens)
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+        gp, tokens = asyncio.run(_prepare(demo.env, citizens))
+        with running(demo) as pid:
+            yield Served(demo, pid, gp, tokens)
 
 
 def _client(concurrency: int) -> httpx.AsyncClient:

@@ -17,7 +17,16 @@ from typing import Any
 
 import httpx
 
-__all__ = ["DemoServer", "machine", "peak_rss_mb", "percentile", "report", "serve_demo"]
+__all__ = [
+    "DemoServer",
+    "demo_files",
+    "machine",
+    "peak_rss_mb",
+    "percentile",
+    "report",
+    "running",
+    "serve_demo",
+]
 
 
 def peak_rss_mb() -> float:
@@ -68,31 +77,51 @@ class DemoServer:
 
 
 @contextmanager
-def serve_demo() -> Iterator[DemoServer]:
-    """Seed, serve and wait until ready; the server and its files go away afterwards."""
+def demo_files(db_url: str | None = None) -> Iterator[DemoServer]:
+    """A temporary var dir, a free loopback port and the environment for one server.
+
+    Nothing is seeded or started: callers seed (`cli("seed-demo")`, or in process with
+    the same `env`) and then `run` it.
+    """
     with tempfile.TemporaryDirectory() as tmp:
-        env = {k: v for k, v in os.environ.items() if k != "MINLAEGE_DB"}
-        env["MINLAEGE_ENV"] = "development"
+        var_dir = f"{tmp}/var"
+        env = dict(os.environ, MINLAEGE_ENV="development", MINLAEGE_VAR_DIR=var_dir)
+        env["MINLAEGE_DB"] = db_url or f"sqlite:///{var_dir}/minlaege.db"
+        env.pop("MINLAEGE_KEYS_DIR", None)
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = int(s.getsockname()[1])
-        seeded = DemoServer(f"http://127.0.0.1:{port}", tmp, env, {})
-        seeded.ids = seeded.cli("seed-demo")
-        server = subprocess.Popen(
-            [sys.executable, "-m", "mobile_api.cli", "serve", "--port", str(port)],
-            cwd=tmp,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            for _ in range(200):
-                try:
-                    if httpx.get(f"{seeded.base}/health/live").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            yield seeded
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+        yield DemoServer(f"http://127.0.0.1:{port}", tmp, env, {})
+
+
+@contextmanager
+def running(server: DemoServer) -> Iterator[int]:
+    """`minlaege serve` on the server's port until the block ends; yields its pid."""
+    port = server.base.rsplit(":", 1)[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mobile_api.cli", "serve", "--port", port],
+        cwd=server.cwd,
+        env=server.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"{server.base}/health/live").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@contextmanager
+def serve_demo() -> Iterator[DemoServer]:
+    """Seed, serve and wait until ready; the server and its files go away afterwards."""
+    with demo_files() as server:
+        server.ids = server.cli("seed-demo")
+        with running(server):
+            yield server

@@ -29,10 +29,7 @@ import asyncio
 import math
 import os
 import random
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections import defaultdict
@@ -56,7 +53,7 @@ from app.services.ingest import ingest
 from app.services.summary import build_summary
 from app.settings import load_settings
 from bench.api import _drop_schema, _rss_peak_mb
-from bench.common import DemoServer, machine, peak_rss_mb, percentile, report
+from bench.common import DemoServer, demo_files, machine, peak_rss_mb, percentile, report, running
 from mobile_api.runtime import Runtime
 
 ANNA = "demo-citizen-anna"
@@ -169,34 +166,10 @@ class Served:
 @contextmanager
 def _serve(db_url: str | None) -> Iterator[Served]:
     """Seed the demo, load Anna's year, then serve on loopback (like bench.api)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        var_dir = f"{tmp}/var"
-        env = dict(os.environ, MINLAEGE_ENV="development", MINLAEGE_VAR_DIR=var_dir)
-        env["MINLAEGE_DB"] = db_url or f"sqlite:///{var_dir}/minlaege.db"
-        env.pop("MINLAEGE_KEYS_DIR", None)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-        demo = DemoServer(f"http://127.0.0.1:{port}", tmp, env, {})
-        loaded, gp, citizen = asyncio.run(_load(env))
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mobile_api.cli", "serve", "--port", str(port)],
-            cwd=tmp,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            for _ in range(200):
-                try:
-                    if httpx.get(f"{demo.base}/health/live").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            yield Served(demo, process.pid, loaded, gp, citizen)
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+    with demo_files(db_url) as demo:
+        loaded, gp, citizen = asyncio.run(_load(demo.env))
+        with running(demo) as pid:
+            yield Served(demo, pid, loaded, gp, citizen)
 
 
 def _sequential(
