@@ -241,6 +241,22 @@ async def triage(
     return rows
 
 
+async def _audit(
+    uow: UnitOfWork, clock: Clock, clinician: Principal, thread: Consultation, action: str
+) -> None:
+    """A clinic action on a thread, in the citizen's audit log."""
+    await record(
+        uow,
+        clock,
+        event_for(
+            clinician,
+            citizen_id=thread.citizen_id,
+            action=action,
+            resource=f"consultations/{thread.id}",
+        ),
+    )
+
+
 async def _clinic_thread(uow: UnitOfWork, clinician: Principal, thread_id: str) -> Consultation:
     clinic = await clinic_for(uow, clinician)
     thread = await uow.consultations.in_clinic(clinic.id, thread_id)
@@ -253,16 +269,7 @@ async def clinic_thread(
     uow: UnitOfWork, clock: Clock, clinician: Principal, thread_id: str
 ) -> Thread:
     thread = await _clinic_thread(uow, clinician, thread_id)
-    await record(
-        uow,
-        clock,
-        event_for(
-            clinician,
-            citizen_id=thread.citizen_id,
-            action="consultation.read",
-            resource=f"consultations/{thread.id}",
-        ),
-    )
+    await _audit(uow, clock, clinician, thread, "consultation.read")
     return Thread(
         consultation=thread,
         messages=await uow.consultations.messages(thread.citizen_id, thread.id),
@@ -283,16 +290,7 @@ async def answer(
     )
     await uow.consultations.add_message(message)
     await uow.consultations.set_status(thread.citizen_id, thread.id, "answered", now, None)
-    await record(
-        uow,
-        clock,
-        event_for(
-            clinician,
-            citizen_id=thread.citizen_id,
-            action="consultation.answer",
-            resource=f"consultations/{thread.id}",
-        ),
-    )
+    await _audit(uow, clock, clinician, thread, "consultation.answer")
     await tell(
         uow,
         clock,
@@ -318,15 +316,8 @@ async def set_open(
         if thread.status == "closed":
             raise Conflict("the consultation is already closed")
         await uow.consultations.set_status(thread.citizen_id, thread.id, "closed", now, None)
-    await record(
-        uow,
-        clock,
-        event_for(
-            clinician,
-            citizen_id=thread.citizen_id,
-            action="consultation.reopen" if open_ else "consultation.close",
-            resource=f"consultations/{thread.id}",
-        ),
+    await _audit(
+        uow, clock, clinician, thread, "consultation.reopen" if open_ else "consultation.close"
     )
     updated = await uow.consultations.get(thread.citizen_id, thread.id)
     assert updated is not None

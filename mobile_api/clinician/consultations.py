@@ -35,6 +35,17 @@ class Answer(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     body: str
 
 
+async def _set_open(
+    request: Request[Any, Any, Any], thread_id: str, *, open_: bool
+) -> ThreadSummary:
+    runtime = runtime_of(request)
+    async with runtime.store.transaction() as uow:
+        thread = await consultations.set_open(
+            uow, runtime.clock, principal_of(request), thread_id, open_=open_
+        )
+    return summary(thread)
+
+
 class ClinicConsultationsController(Controller):
     path = "/consultations"
 
@@ -84,25 +95,13 @@ class ClinicConsultationsController(Controller):
     async def close(
         self, request: Request[Any, Any, Any], thread_id: FromPath[str]
     ) -> ThreadSummary:
-        runtime = runtime_of(request)
-        async with runtime.store.transaction() as uow:
-            return summary(
-                await consultations.set_open(
-                    uow, runtime.clock, principal_of(request), thread_id, open_=False
-                )
-            )
+        return await _set_open(request, thread_id, open_=False)
 
     @post("/{thread_id:str}/reopen", operation_id="reopenConsultation", status_code=200)
     async def reopen(
         self, request: Request[Any, Any, Any], thread_id: FromPath[str]
     ) -> ThreadSummary:
-        runtime = runtime_of(request)
-        async with runtime.store.transaction() as uow:
-            return summary(
-                await consultations.set_open(
-                    uow, runtime.clock, principal_of(request), thread_id, open_=True
-                )
-            )
+        return await _set_open(request, thread_id, open_=True)
 
     @get("/{thread_id:str}/photos/{photo_id:str}", operation_id="viewConsultationPhoto")
     async def photo(
