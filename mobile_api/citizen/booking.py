@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -135,6 +136,20 @@ def _instant(raw: str, zone: str, *, end: bool) -> datetime:
     return value
 
 
+async def _changed(
+    request: Request[Any, Any, Any],
+    change: Callable[..., Awaitable[Appointment]],
+    *args: str,
+) -> AppointmentView:
+    """Run a booking change in one transaction and show its appointment."""
+    runtime = runtime_of(request)
+    me = principal_of(request)
+    async with runtime.store.transaction() as uow:
+        appointment = await change(uow, runtime.clock, me, *args)
+        clinic = await booking.clinic_of(uow, me)
+    return appointment_view(appointment, clinic, runtime.clock.now())
+
+
 class ClinicController(Controller):
     path = "/clinic"
     opt = {"proxy_scope": "booking"}
@@ -242,12 +257,7 @@ class AppointmentController(Controller):
         self, request: Request[Any, Any, Any], appointment_id: FromPath[str]
     ) -> AppointmentView:
         """Cancel up to the clinic's cut-off; after it, `409 too-late` (call the clinic)."""
-        runtime = runtime_of(request)
-        me = principal_of(request)
-        async with runtime.store.transaction() as uow:
-            appointment = await booking.cancel(uow, runtime.clock, me, appointment_id)
-            clinic = await booking.clinic_of(uow, me)
-        return appointment_view(appointment, clinic, runtime.clock.now())
+        return await _changed(request, booking.cancel, appointment_id)
 
     @post("/{appointment_id:str}/reschedule", operation_id="rescheduleAppointment", status_code=201)
     async def reschedule(
@@ -257,12 +267,7 @@ class AppointmentController(Controller):
         data: JSONBody[Reschedule],
     ) -> AppointmentView:
         """Move to another slot in one step: the new appointment, or nothing changes."""
-        runtime = runtime_of(request)
-        me = principal_of(request)
-        async with runtime.store.transaction() as uow:
-            new = await booking.reschedule(uow, runtime.clock, me, appointment_id, data.slot_id)
-            clinic = await booking.clinic_of(uow, me)
-        return appointment_view(new, clinic, runtime.clock.now())
+        return await _changed(request, booking.reschedule, appointment_id, data.slot_id)
 
 
 class CalendarController(Controller):
@@ -369,12 +374,7 @@ class WaitlistController(Controller):
         self, request: Request[Any, Any, Any], entry_id: FromPath[str]
     ) -> AppointmentView:
         """Take the offered slot (moves the linked appointment, or books a new one)."""
-        runtime = runtime_of(request)
-        me = principal_of(request)
-        async with runtime.store.transaction() as uow:
-            appointment = await booking.accept_offer(uow, runtime.clock, me, entry_id)
-            clinic = await booking.clinic_of(uow, me)
-        return appointment_view(appointment, clinic, runtime.clock.now())
+        return await _changed(request, booking.accept_offer, entry_id)
 
     @post("/{entry_id:str}/decline", operation_id="declineWaitlistOffer", status_code=200)
     async def decline(
