@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
 
 __all__ = [
     "DEFAULT_TIMEZONE",
+    "AwareDatetime",
     "from_ms",
     "local_day_bounds",
     "require_aware",
@@ -15,6 +19,10 @@ __all__ = [
 ]
 
 DEFAULT_TIMEZONE = "Europe/Copenhagen"
+
+#: a datetime that must carry a UTC offset: payload fields use it, so a time without
+#: one is refused at decoding (400) instead of failing a comparison later
+AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
 
 
 def require_aware(dt: datetime) -> datetime:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import msgspec
 
@@ -10,6 +10,7 @@ from app.domain.identity import Principal, ProxyActor, Role
 from app.domain.ids import new_id
 from app.domain.people import normalise_cpr
 from app.domain.proxies import ProxyGrant, ProxyScope
+from app.domain.time import AwareDatetime
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.ports import Clock, CprVault, UnitOfWork
 from app.services.audit import event_for, record
@@ -25,7 +26,7 @@ class NewProxy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     cpr: str
     name: str
     scopes: list[ProxyScope]
-    expires_at: datetime | None = None
+    expires_at: AwareDatetime | None = None
     valid_days: int | None = None
 
 
@@ -45,8 +46,10 @@ async def grant(
     now = clock.now()
     if new.expires_at is not None and new.valid_days is not None:
         raise Invalid("give either expires_at or valid_days, not both")
+    if new.valid_days is not None and not 1 <= new.valid_days <= MAX_GRANT_DAYS:
+        raise Invalid(f"valid_days is 1 to {MAX_GRANT_DAYS}")
     expires = new.expires_at or now + timedelta(days=new.valid_days or 365)
-    if expires.tzinfo is None or expires <= now:
+    if expires <= now:
         raise Invalid("the power of attorney must end in the future (with a UTC offset)")
     if expires - now > timedelta(days=MAX_GRANT_DAYS):
         raise Invalid(f"a power of attorney lasts at most {MAX_GRANT_DAYS} days; renew it later")

@@ -3,7 +3,7 @@ chosen period of data, until a chosen time; revoke at once."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import msgspec
 
@@ -11,6 +11,7 @@ from app.domain.identity import Principal
 from app.domain.ids import new_id
 from app.domain.metrics import Metric
 from app.domain.sharing import Share
+from app.domain.time import AwareDatetime
 from app.errors import Conflict, Invalid, NotFound
 from app.ports import Clock, UnitOfWork
 from app.services.audit import event_for, record
@@ -30,7 +31,7 @@ class NewShare(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     clinician_id: str | None = None
     data_from: date | None = None
     data_days: int | None = None
-    expires_at: datetime | None = None
+    expires_at: AwareDatetime | None = None
     valid_days: int | None = None
 
 
@@ -51,9 +52,9 @@ async def create_share(uow: UnitOfWork, clock: Clock, citizen: Principal, new: N
         raise Invalid("data_days is 1 to 3650")
     if new.expires_at is not None and new.valid_days is not None:
         raise Invalid("give either expires_at or valid_days, not both")
+    if new.valid_days is not None and not 1 <= new.valid_days <= MAX_SHARE_DAYS:
+        raise Invalid(f"valid_days is 1 to {MAX_SHARE_DAYS}")
     if new.expires_at is not None:
-        if new.expires_at.tzinfo is None:
-            raise Invalid("expires_at needs a UTC offset")
         expires = new.expires_at
     else:
         expires = now + timedelta(days=new.valid_days if new.valid_days is not None else 90)

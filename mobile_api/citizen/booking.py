@@ -15,7 +15,7 @@ from adapters.calendar.ics import appointments_ics
 from app.domain.appointments import Appointment, can_cancel
 from app.domain.people import Clinic
 from app.domain.slots import Slot, SlotKind
-from app.domain.time import local_day_bounds
+from app.domain.time import AwareDatetime, local_day_bounds
 from app.domain.waitlist import WaitlistEntry
 from app.errors import Invalid, NotFound
 from app.ports import UnitOfWork
@@ -311,7 +311,7 @@ class WaitlistView(msgspec.Struct, frozen=True, kw_only=True):
 class NewWaitlistEntry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     kind: SlotKind
     #: want a slot starting before this time
-    before: datetime | None = None
+    before: AwareDatetime | None = None
     #: or: move this booked appointment earlier
     appointment_id: str | None = None
 

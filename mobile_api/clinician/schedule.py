@@ -3,7 +3,7 @@ the day's list and cancelling with a message."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -14,6 +14,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from app.domain.people import ClinicRules
 from app.domain.schedule import Closure, OpeningHours
 from app.domain.slots import SlotKind
+from app.domain.time import AwareDatetime
 from app.services import clinic_appointments, clinic_schedule
 from app.services.clinic_schedule import ClosureResult, GenerateResult
 from mobile_api.citizen.booking import (
@@ -75,7 +76,7 @@ class GenerateBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
 class OneOffSlot(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     kind: SlotKind
-    starts_at: datetime
+    starts_at: AwareDatetime
     minutes: int | None = None
 
 

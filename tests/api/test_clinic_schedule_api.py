@@ -111,6 +111,12 @@ async def test_one_off_slot(api: Api) -> None:
         headers=api.gp,
     )
     assert past.status_code == 422
+    naive = await api.client.post(
+        "/v1/clinician/clinic/slots",
+        json={"kind": "video", "starts_at": "2026-11-23T16:00:00"},
+        headers=api.gp,
+    )
+    assert naive.status_code == 400
     videos = await api.client.get(
         "/v1/me/clinic/slots", params={"from": MONDAY, "type": "video"}, headers=api.anna
     )
@@ -311,6 +317,12 @@ async def test_waitlist_input_rules(api: Api) -> None:
         headers=api.anna,
     )
     assert ok.status_code == 201
+    naive = await api.client.post(
+        "/v1/me/waitlist",
+        json={"kind": "consultation", "before": "2026-12-01T00:00:00"},
+        headers=api.anna,
+    )
+    assert naive.status_code == 400  # a time without an offset is refused, not guessed
     dup = await api.client.post(
         "/v1/me/waitlist",
         json={"kind": "consultation", "before": "2026-12-02T00:00:00Z"},
