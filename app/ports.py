@@ -23,6 +23,7 @@ from app.domain.notices import Notice, OutboxItem
 from app.domain.people import Citizen, Clinic, Clinician, ClinicRules, Gateway
 from app.domain.photos import CleanPhoto
 from app.domain.proxies import ProxyGrant
+from app.domain.push import DueNotice, PushDevice, PushMessage, PushOutcome, PushResult
 from app.domain.schedule import Closure, OpeningHours
 from app.domain.sharing import Share
 from app.domain.slots import Slot
@@ -50,6 +51,8 @@ __all__ = [
     "OutboxRepository",
     "PhotoCleaner",
     "ProxyRepository",
+    "PushDeviceRepository",
+    "PushSender",
     "ReadingLogKey",
     "ReadingLogRow",
     "RefreshTokenRecord",
@@ -284,6 +287,31 @@ class OutboxRepository(Protocol):
     async def for_citizen(
         self, citizen_id: str, *, before_seq: int | None, limit: int
     ) -> list[OutboxItem]: ...
+    async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[DueNotice]:
+        """Rows due for the push relay, oldest first, held until `lease_until` (no other
+        relay takes them meanwhile)."""
+        ...
+
+    async def settle(self, seq: int, at: datetime, outcome: PushOutcome, attempts: int) -> None: ...
+    async def retry_at(self, seq: int, attempts: int, at: datetime) -> None: ...
+
+
+class PushDeviceRepository(Protocol):
+    async def put(self, device: PushDevice) -> PushDevice:
+        """Add, or move an existing (platform, token) to this citizen; the stored row."""
+        ...
+
+    async def for_citizen(self, citizen_id: str) -> list[PushDevice]: ...
+    async def remove(self, citizen_id: str, device_id: str) -> bool: ...
+    async def forget_token(self, platform: str, token: str) -> None: ...
+
+
+class PushSender(Protocol):
+    """One push service (APNs or FCM) behind its adapter."""
+
+    platform: str
+
+    async def send(self, token: str, message: PushMessage) -> PushResult: ...
 
 
 #: a gateway readings-log row: (citizen, gateway, reading id, device key,
@@ -401,6 +429,7 @@ class UnitOfWork(Protocol):
     consultations: ConsultationRepository
     shares: ShareRepository
     proxies: ProxyRepository
+    push_devices: PushDeviceRepository
 
 
 class Store(Protocol):

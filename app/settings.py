@@ -42,6 +42,26 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     blob_dir: Path | None = None
     #: uploaded files (imports) larger than this get 413.
     max_upload_body: int = 4 * 1024 * 1024 * 1024
+    #: Apple push (token-based): the .p8 key file, its key id, the team id and the app's
+    #: bundle id. All four, or none (then no pushes; the app's notice list still works).
+    apns_key_file: Path | None = None
+    apns_key_id: str | None = None
+    apns_team_id: str | None = None
+    apns_topic: str | None = None
+    #: Apple's production endpoint; https://api.sandbox.push.apple.com for development builds
+    apns_url: str = "https://api.push.apple.com"
+    #: how often the push relay looks for due notices
+    push_interval_seconds: float = 2.0
+
+    @property
+    def apns_configured(self) -> bool:
+        parts = (self.apns_key_file, self.apns_key_id, self.apns_team_id, self.apns_topic)
+        if any(parts) and not all(parts):
+            raise ValueError(
+                "Apple push needs all of MINLAEGE_APNS_KEY_FILE, MINLAEGE_APNS_KEY_ID,"
+                " MINLAEGE_APNS_TEAM_ID and MINLAEGE_APNS_TOPIC, or none of them"
+            )
+        return all(parts)
 
     @property
     def blob_root(self) -> Path:
@@ -78,6 +98,12 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "blob_dir": e.get("MINLAEGE_BLOB_DIR") or None,
         "max_json_body": _int(e, "MINLAEGE_MAX_JSON_BODY", 1024 * 1024),
         "max_upload_body": _int(e, "MINLAEGE_MAX_UPLOAD_BODY", 4 * 1024**3),
+        "apns_key_file": e.get("MINLAEGE_APNS_KEY_FILE") or None,
+        "apns_key_id": e.get("MINLAEGE_APNS_KEY_ID") or None,
+        "apns_team_id": e.get("MINLAEGE_APNS_TEAM_ID") or None,
+        "apns_topic": e.get("MINLAEGE_APNS_TOPIC") or None,
+        "apns_url": e.get("MINLAEGE_APNS_URL") or "https://api.push.apple.com",
+        "push_interval_seconds": float(e.get("MINLAEGE_PUSH_INTERVAL_SECONDS") or 2.0),
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     return msgspec.convert(values, Settings, strict=False)

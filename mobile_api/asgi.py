@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -23,6 +24,7 @@ from mobile_api.runtime import Runtime
 from mobile_api.security import BearerAuth
 from mobile_api.session import SessionController
 from mobile_api.system import jwks, live, ready
+from mobile_api.worker import relay_forever
 
 __all__ = ["create_app"]
 
@@ -51,9 +53,14 @@ def create_app(
         opened = await Runtime.open(config, clock=clock, http=http)
         app.state.runtime = opened
         await resume_unfinished(opened)
+        stop = asyncio.Event()
+        relay = asyncio.create_task(relay_forever(opened, stop)) if opened.senders else None
         try:
             yield
         finally:
+            stop.set()
+            if relay is not None:
+                await relay
             await opened.close()
 
     app = Litestar(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
@@ -188,6 +189,32 @@ def cmd_gatt_decode(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_push_relay(args: argparse.Namespace) -> int:
+    """Push due notices: one pass with --once (cron, checks), else until interrupted."""
+    from mobile_api.worker import relay_forever, relay_once
+
+    settings = _settings(args)
+    if not settings.apns_configured:
+        raise CliError(
+            "push-not-configured",
+            "no push service is configured: set MINLAEGE_APNS_KEY_FILE, MINLAEGE_APNS_KEY_ID,"
+            " MINLAEGE_APNS_TEAM_ID and MINLAEGE_APNS_TOPIC",
+        )
+
+    async def work(runtime: Runtime) -> Any:
+        if args.once:
+            return await relay_once(runtime)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await relay_forever(runtime, stop)
+        return {"stopped": True}
+
+    _emit(asyncio.run(_with_runtime(settings, work)))
+    return 0
+
+
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
     settings = _settings(args)
     key = generate_key(settings.keys_dir)
@@ -288,6 +315,12 @@ def _parser() -> argparse.ArgumentParser:
     decode.add_argument("--uuid", required=True, help="e.g. 2A35")
     decode.add_argument("--hex", required=True, help="the raw value in hex")
     decode.set_defaults(func=cmd_gatt_decode)
+
+    relay = sub.add_parser(
+        "push-relay", parents=[common], help="push the outbox's notices to citizens' phones"
+    )
+    relay.add_argument("--once", action="store_true", help="one pass, then exit")
+    relay.set_defaults(func=cmd_push_relay)
 
     keys = sub.add_parser("keys", parents=[common], help="signing keys")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)

@@ -14,7 +14,8 @@ from adapters.identity.keys import KeyRing
 from adapters.identity.oidc import OidcVerifier
 from adapters.identity.tokens import JwtSigner
 from adapters.media.photos import PillowPhotoCleaner
-from app.ports import Clock, Store
+from adapters.push.apns import ApnsSender
+from app.ports import Clock, PushSender, Store
 from app.services.auth import AuthContext
 from app.services.consultations import Media
 from app.settings import Settings
@@ -36,6 +37,8 @@ class Runtime:
     http: httpx.AsyncClient
     verifier: OidcVerifier | None
     media: Media
+    #: push services by platform ("apns"); empty when none is configured
+    senders: dict[str, PushSender] = field(default_factory=dict)
     _owns_http: bool = True
     #: import jobs running in this process, and their progress (0–1) by job id
     jobs: set[asyncio.Task[None]] = field(default_factory=set)
@@ -67,11 +70,25 @@ class Runtime:
             if settings.oidc_issuer
             else None
         )
+        the_clock = clock or SystemClock()
+        senders: dict[str, PushSender] = {}
+        if settings.apns_configured:
+            assert settings.apns_key_file and settings.apns_key_id
+            assert settings.apns_team_id and settings.apns_topic
+            senders["apns"] = ApnsSender(
+                client,
+                the_clock,
+                key_pem=settings.apns_key_file.read_bytes(),
+                key_id=settings.apns_key_id,
+                team_id=settings.apns_team_id,
+                topic=settings.apns_topic,
+                base_url=settings.apns_url,
+            )
         store = await open_store(settings.db_url)
         return cls(
             settings=settings,
             store=store,
-            clock=clock or SystemClock(),
+            clock=the_clock,
             ring=ring,
             signer=JwtSigner(
                 ring,
@@ -83,6 +100,7 @@ class Runtime:
             http=client,
             verifier=verifier,
             media=Media(LocalBlobStore(settings.blob_root), PillowPhotoCleaner()),
+            senders=senders,
             _owns_http=owns_http,
         )
 

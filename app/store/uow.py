@@ -16,6 +16,7 @@ from app.ports import (
     MedicationRepository,
     OutboxRepository,
     ProxyRepository,
+    PushDeviceRepository,
     RefreshTokenRepository,
     RenewalRepository,
     SampleRepository,
@@ -35,6 +36,7 @@ from app.store.repos.medications import SqlMedications, SqlRenewals
 from app.store.repos.outbox import SqlOutbox
 from app.store.repos.people import SqlCitizens, SqlClinicians, SqlClinics, SqlGateways
 from app.store.repos.proxies import SqlProxies
+from app.store.repos.push_devices import SqlPushDevices
 from app.store.repos.schedule import SqlSchedule
 from app.store.repos.sessions import SqlRefreshTokens
 from app.store.repos.sharing import SqlShares
@@ -70,3 +72,4 @@ class SqlUnitOfWork:
         self.consultations: ConsultationRepository = SqlConsultations(conn)
         self.shares: ShareRepository = SqlShares(conn)
         self.proxies: ProxyRepository = SqlProxies(conn)
+        self.push_devices: PushDeviceRepository = SqlPushDevices(conn)

@@ -7,6 +7,7 @@ from datetime import datetime
 import msgspec
 
 from app.domain.notices import Notice, OutboxItem
+from app.domain.push import DueNotice, PushOutcome
 from app.domain.time import from_ms, to_ms
 from app.store.db import Connection
 
@@ -61,3 +62,46 @@ class SqlOutbox:
             )
             for r in rows
         ]
+
+    async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[DueNotice]:
+        """Oldest due rows first, each pushed out to `lease_until` in the same statement.
+
+        A relay that dies holding rows lets go of them when the lease runs out. On
+        PostgreSQL two relays skip each other's locked rows; SQLite has one writer, so
+        the statement runs whole before another can look.
+        """
+        lock = " FOR UPDATE SKIP LOCKED" if self._c.dialect == "postgres" else ""
+        rows = await self._c.fetchall(
+            "UPDATE outbox SET next_attempt_at = ? WHERE seq IN ("
+            " SELECT seq FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ?"
+            f" ORDER BY seq LIMIT ?{lock})"
+            " RETURNING seq, id, citizen_id, payload, created_at, attempts",
+            (to_ms(lease_until), to_ms(now), limit),
+        )
+        return sorted(
+            (
+                DueNotice(
+                    seq=r[0],
+                    id=r[1],
+                    citizen_id=r[2],
+                    notice=_decode(r[3]),
+                    created_at=from_ms(r[4]),
+                    attempts=r[5],
+                )
+                for r in rows
+            ),
+            key=lambda d: d.seq,
+        )
+
+    async def settle(self, seq: int, at: datetime, outcome: PushOutcome, attempts: int) -> None:
+        """The relay is done with the row."""
+        await self._c.execute(
+            "UPDATE outbox SET delivered_at = ?, push_outcome = ?, attempts = ? WHERE seq = ?",
+            (to_ms(at), outcome, attempts, seq),
+        )
+
+    async def retry_at(self, seq: int, attempts: int, at: datetime) -> None:
+        await self._c.execute(
+            "UPDATE outbox SET attempts = ?, next_attempt_at = ? WHERE seq = ?",
+            (attempts, to_ms(at), seq),
+        )

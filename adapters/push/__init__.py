@@ -1,0 +1,1 @@
+"""Push services (APNs, FCM) behind the `PushSender` port."""
