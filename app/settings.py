@@ -50,6 +50,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     apns_topic: str | None = None
     #: Apple's production endpoint; https://api.sandbox.push.apple.com for development builds
     apns_url: str = "https://api.push.apple.com"
+    #: Android push: a Google service-account key file (JSON) for the Firebase project
+    fcm_service_account_file: Path | None = None
+    fcm_url: str = "https://fcm.googleapis.com"
     #: how often the push relay looks for due notices
     push_interval_seconds: float = 2.0
 
@@ -103,6 +106,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "apns_team_id": e.get("MINLAEGE_APNS_TEAM_ID") or None,
         "apns_topic": e.get("MINLAEGE_APNS_TOPIC") or None,
         "apns_url": e.get("MINLAEGE_APNS_URL") or "https://api.push.apple.com",
+        "fcm_service_account_file": e.get("MINLAEGE_FCM_SERVICE_ACCOUNT_FILE") or None,
+        "fcm_url": e.get("MINLAEGE_FCM_URL") or "https://fcm.googleapis.com",
         "push_interval_seconds": float(e.get("MINLAEGE_PUSH_INTERVAL_SECONDS") or 2.0),
     }
     values.update({k: v for k, v in overrides.items() if v is not None})

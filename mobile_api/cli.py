@@ -194,11 +194,12 @@ def cmd_push_relay(args: argparse.Namespace) -> int:
     from mobile_api.worker import relay_forever, relay_once
 
     settings = _settings(args)
-    if not settings.apns_configured:
+    if not settings.apns_configured and settings.fcm_service_account_file is None:
         raise CliError(
             "push-not-configured",
             "no push service is configured: set MINLAEGE_APNS_KEY_FILE, MINLAEGE_APNS_KEY_ID,"
-            " MINLAEGE_APNS_TEAM_ID and MINLAEGE_APNS_TOPIC",
+            " MINLAEGE_APNS_TEAM_ID and MINLAEGE_APNS_TOPIC, and/or"
+            " MINLAEGE_FCM_SERVICE_ACCOUNT_FILE",
         )
 
     async def work(runtime: Runtime) -> Any:

@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 import httpx
+import msgspec
 
 from adapters.blobs.local import LocalBlobStore
 from adapters.clock import SystemClock
@@ -15,6 +16,7 @@ from adapters.identity.oidc import OidcVerifier
 from adapters.identity.tokens import JwtSigner
 from adapters.media.photos import PillowPhotoCleaner
 from adapters.push.apns import ApnsSender
+from adapters.push.fcm import FcmSender, ServiceAccount
 from app.ports import Clock, PushSender, Store
 from app.services.auth import AuthContext
 from app.services.consultations import Media
@@ -84,6 +86,11 @@ class Runtime:
                 topic=settings.apns_topic,
                 base_url=settings.apns_url,
             )
+        if settings.fcm_service_account_file is not None:
+            account = msgspec.json.decode(
+                settings.fcm_service_account_file.read_bytes(), type=ServiceAccount
+            )
+            senders["fcm"] = FcmSender(client, the_clock, account, base_url=settings.fcm_url)
         store = await open_store(settings.db_url)
         return cls(
             settings=settings,

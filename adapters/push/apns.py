@@ -22,6 +22,7 @@ import httpx
 import jwt
 import msgspec
 
+from adapters.push.http import retry_after
 from app.domain.push import PushMessage, PushResult
 from app.ports import Clock
 
@@ -136,7 +137,7 @@ class ApnsSender:
         return PushResult(
             outcome="retry",
             detail=reason or f"HTTP {answer.status_code}",
-            retry_after=_retry_after(answer.headers.get("retry-after")),
+            retry_after=retry_after(answer.headers.get("retry-after")),
         )
 
 
@@ -145,10 +146,3 @@ def _reason(content: bytes) -> str:
         return _problem.decode(content).reason
     except msgspec.DecodeError:
         return ""
-
-
-def _retry_after(value: str | None) -> int | None:
-    """Seconds from a `Retry-After` header (Apple sends seconds); None if absent or odd."""
-    if value is None or not value.strip().isdigit():
-        return None
-    return min(int(value.strip()), 24 * 3600)

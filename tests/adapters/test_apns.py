@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from adapters.clock import FixedClock
 from adapters.push.apns import ApnsSender
 from app.domain.push import PushMessage
-from tests.apns_server import FakeApns, fake_apns
+from tests.push_servers import FakeApns, fake_apns
 
 TOKEN = "a" * 64
 NOTICE = "5d4aa691-b129-437d-bb2c-fe8c3822d441"

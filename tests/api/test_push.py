@@ -4,6 +4,7 @@ through the real APNs adapter over HTTP/2 to a local stand-in for Apple."""
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,10 +12,12 @@ import httpx
 import msgspec
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from adapters.push.apns import ApnsSender
+from adapters.push.fcm import FcmSender, ServiceAccount
 from app.domain.notices import notice
+from app.ports import PushSender
 from app.services.notify import tell
 from app.services.push import relay_due
 from app.settings import Settings
@@ -22,8 +25,8 @@ from mobile_api.asgi import create_app
 from mobile_api.runtime import Runtime
 from tests.api.test_booking_api import book, free_slots
 from tests.api.test_proxy_api import for_anna, grant
-from tests.apns_server import FakeApns, fake_apns
 from tests.conftest import Api
+from tests.push_servers import FakeApns, FakeFcm, fake_apns, fake_fcm
 
 PHONE = "ab" * 32
 TABLET = "cd" * 32
@@ -35,22 +38,55 @@ async def apple(tmp_path: Path) -> AsyncIterator[FakeApns]:
         yield server
 
 
-@pytest.fixture
-async def senders(api: Api, apple: FakeApns) -> AsyncIterator[dict[str, ApnsSender]]:
-    pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+ANDROID = "fcm_" + "z" * 150
+
+
+def _pem(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> bytes:
+    return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    async with httpx.AsyncClient(http2=True, verify=apple.ca) as client:
+
+
+@pytest.fixture
+async def google(tmp_path: Path) -> AsyncIterator[FakeFcm]:
+    async with fake_fcm(tmp_path / "google", RSA_KEY.public_key()) as server:
+        yield server
+
+
+def _account(google: FakeFcm) -> ServiceAccount:
+    return ServiceAccount(
+        project_id="minlaege-test",
+        client_email="push@minlaege-test.iam.gserviceaccount.com",
+        private_key=_pem(RSA_KEY).decode(),
+        token_uri=f"{google.base_url}/token",
+    )
+
+
+def _trusting(*servers: FakeApns | FakeFcm) -> ssl.SSLContext:
+    """A TLS context that trusts the stand-ins' certificates."""
+    trust = ssl.create_default_context()
+    for server in servers:
+        trust.load_verify_locations(cadata=server.ca.get_ca_certs(binary_form=True)[0])
+    return trust
+
+
+@pytest.fixture
+async def senders(
+    api: Api, apple: FakeApns, google: FakeFcm
+) -> AsyncIterator[dict[str, PushSender]]:
+    async with httpx.AsyncClient(http2=True, verify=_trusting(apple, google)) as client:
         yield {
             "apns": ApnsSender(
                 client,
                 api.clock,
-                key_pem=pem,
+                key_pem=_pem(ec.generate_private_key(ec.SECP256R1())),
                 key_id="KEY123ABCD",
                 team_id="TEAM123456",
                 topic="dk.minlaege.app",
                 base_url=apple.base_url,
-            )
+            ),
+            "fcm": FcmSender(client, api.clock, _account(google), base_url=google.base_url),
         }
 
 
@@ -74,7 +110,7 @@ async def outcomes(api: Api, citizen_id: str) -> list[tuple[str | None, int, int
 
 
 async def test_a_booking_is_pushed_to_the_citizens_phone_neutrally_by_default(
-    api: Api, apple: FakeApns, senders: dict[str, ApnsSender]
+    api: Api, apple: FakeApns, senders: dict[str, PushSender]
 ) -> None:
     r = await register(api, api.anna)
     assert r.status_code == 201, r.text
@@ -103,7 +139,7 @@ async def test_a_booking_is_pushed_to_the_citizens_phone_neutrally_by_default(
 
 
 async def test_previews_show_the_title_in_the_citizens_language_never_the_body(
-    api: Api, apple: FakeApns, senders: dict[str, ApnsSender]
+    api: Api, apple: FakeApns, senders: dict[str, PushSender]
 ) -> None:
     await register(api, api.anna, previews=True)
     r = await api.client.patch("/v1/me", json={"language": "en"}, headers=api.anna)
@@ -124,23 +160,31 @@ async def test_previews_show_the_title_in_the_citizens_language_never_the_body(
     assert "Metformin" not in seen.body.decode()
 
 
-async def test_every_phone_gets_it_and_a_dead_token_is_forgotten(
-    api: Api, apple: FakeApns, senders: dict[str, ApnsSender]
+async def test_every_phone_gets_it_iphone_and_android_and_a_dead_token_is_forgotten(
+    api: Api, apple: FakeApns, google: FakeFcm, senders: dict[str, PushSender]
 ) -> None:
     await register(api, api.anna, PHONE)
     await register(api, api.anna, TABLET)
+    r = await api.client.post(
+        "/v1/me/push-devices", json={"platform": "fcm", "token": ANDROID}, headers=api.anna
+    )
+    assert r.status_code == 201, r.text
     apple.answer(TABLET, (410, "Unregistered", {}))
     async with api.runtime.store.transaction() as uow:
         await tell(uow, api.clock, api.demo.citizens[0].id, notice("renewal.rejected", ref="r/1"))
     report = await relay_due(api.runtime.store, api.clock, senders)
     assert (report.sent, report.devices_forgotten) == (1, 1)
     assert sorted(s.token for s in apple.seen) == sorted([PHONE, TABLET])
+    (android,) = google.seen
+    assert android.http_version == "2"
+    assert android.json()["message"]["token"] == ANDROID
+    assert android.json()["message"]["notification"]["title"] == "Ny besked fra Min Læge"
     left = (await api.client.get("/v1/me/push-devices", headers=api.anna)).json()
-    assert [d["token_end"] for d in left] == [PHONE[-8:]]
+    assert sorted(d["token_end"] for d in left) == sorted([PHONE[-8:], ANDROID[-8:]])
 
 
 async def test_a_failing_push_is_retried_later_with_a_growing_delay_then_given_up(
-    api: Api, apple: FakeApns, senders: dict[str, ApnsSender]
+    api: Api, apple: FakeApns, senders: dict[str, PushSender]
 ) -> None:
     await register(api, api.anna)
     apple.answer(PHONE, (503, "ServiceUnavailable", {}))
@@ -167,7 +211,7 @@ async def test_a_failing_push_is_retried_later_with_a_growing_delay_then_given_u
 
 
 async def test_retry_after_from_apple_is_respected(
-    api: Api, apple: FakeApns, senders: dict[str, ApnsSender]
+    api: Api, apple: FakeApns, senders: dict[str, PushSender]
 ) -> None:
     await register(api, api.anna)
     apple.answer(PHONE, (429, "TooManyRequests", {"retry-after": "600"}), (200, "", {}))
@@ -181,7 +225,7 @@ async def test_retry_after_from_apple_is_respected(
 
 
 async def test_without_a_phone_or_after_a_day_nothing_is_pushed_and_the_list_keeps_it(
-    api: Api, apple: FakeApns, senders: dict[str, ApnsSender]
+    api: Api, apple: FakeApns, senders: dict[str, PushSender]
 ) -> None:
     bent = api.demo.citizens[1].id
     async with api.runtime.store.transaction() as uow:
@@ -199,7 +243,7 @@ async def test_without_a_phone_or_after_a_day_nothing_is_pushed_and_the_list_kee
 
 
 async def test_two_relays_at_once_push_each_notice_once(
-    api: Api, apple: FakeApns, senders: dict[str, ApnsSender]
+    api: Api, apple: FakeApns, senders: dict[str, PushSender]
 ) -> None:
     await register(api, api.anna)
     async with api.runtime.store.transaction() as uow:
@@ -217,7 +261,7 @@ async def test_two_relays_at_once_push_each_notice_once(
 
 
 async def test_registering_again_is_one_device_and_a_phone_moves_to_its_new_owner(
-    api: Api, apple: FakeApns, senders: dict[str, ApnsSender]
+    api: Api, apple: FakeApns, senders: dict[str, PushSender]
 ) -> None:
     first = (await register(api, api.anna)).json()
     again = (await register(api, api.anna, previews=True)).json()
@@ -276,19 +320,15 @@ async def test_a_relative_under_a_power_of_attorney_cannot_add_a_phone(api: Api)
     assert r.status_code == 403
 
 
-async def test_the_served_app_runs_the_relay_when_apns_is_configured(
-    settings: Settings, api: Api, apple: FakeApns, tmp_path: Path
+async def test_the_served_app_runs_the_relay_when_push_is_configured(
+    settings: Settings, api: Api, apple: FakeApns, google: FakeFcm, tmp_path: Path
 ) -> None:
-    """What `minlaege serve` does: settings name the key, the app's lifespan starts the
-    relay loop, and a notice written while it runs reaches the phone."""
+    """What `minlaege serve` does: settings name the keys, the app's lifespan starts the
+    relay loop, and a notice written while it runs reaches both phones."""
     key = tmp_path / "AuthKey_KEY123ABCD.p8"
-    key.write_bytes(
-        ec.generate_private_key(ec.SECP256R1()).private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    key.write_bytes(_pem(ec.generate_private_key(ec.SECP256R1())))
+    account = tmp_path / "service-account.json"
+    account.write_bytes(msgspec.json.encode(_account(google)))
     configured = msgspec.structs.replace(
         settings,
         apns_key_file=key,
@@ -296,23 +336,29 @@ async def test_the_served_app_runs_the_relay_when_apns_is_configured(
         apns_team_id="TEAM123456",
         apns_topic="dk.minlaege.app",
         apns_url=apple.base_url,
+        fcm_service_account_file=account,
+        fcm_url=google.base_url,
         push_interval_seconds=0.05,
     )
     await register(api, api.anna)
-    async with httpx.AsyncClient(http2=True, verify=apple.ca) as client:
+    await api.client.post(
+        "/v1/me/push-devices", json={"platform": "fcm", "token": ANDROID}, headers=api.anna
+    )
+    async with httpx.AsyncClient(http2=True, verify=_trusting(apple, google)) as client:
         app = create_app(configured, clock=api.clock, http=client)
         async with app.lifespan():
             runtime: Runtime = app.state.runtime
-            assert set(runtime.senders) == {"apns"}
+            assert set(runtime.senders) == {"apns", "fcm"}
             async with api.runtime.store.transaction() as uow:
                 await tell(
                     uow, api.clock, api.demo.citizens[0].id, notice("renewal.rejected", ref="r")
                 )
             for _ in range(200):
-                if apple.seen:
+                if apple.seen and google.seen:
                     break
                 await asyncio.sleep(0.02)
     assert [s.token for s in apple.seen] == [PHONE]
+    assert [s.json()["message"]["token"] for s in google.seen] == [ANDROID]
     assert [o[0] for o in await outcomes(api, api.demo.citizens[0].id)] == ["sent"]
 
 
