@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 import msgspec
@@ -188,6 +188,14 @@ class AppointmentRepository(Protocol):
         *,
         clinic_message: str | None = None,
     ) -> bool: ...
+    async def to_remind(self, now: datetime, lead: timedelta, limit: int) -> list[Appointment]:
+        """Booked appointments starting within `lead` from now, booked at least `lead`
+        before their start and not reminded yet, soonest first."""
+        ...
+
+    async def mark_reminded(self, citizen_id: str, appointment_id: str, at: datetime) -> bool:
+        """True for the one caller that marks it; False if it was reminded already."""
+        ...
 
 
 class WaitlistRepository(Protocol):

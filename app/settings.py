@@ -53,8 +53,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: Android push: a Google service-account key file (JSON) for the Firebase project
     fcm_service_account_file: Path | None = None
     fcm_url: str = "https://fcm.googleapis.com"
-    #: how often the push relay looks for due notices
-    push_interval_seconds: float = 2.0
+    #: how often the worker looks for due work (lapsed offers, reminders, pushes)
+    worker_interval_seconds: float = 2.0
 
     @property
     def apns_configured(self) -> bool:
@@ -108,7 +108,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "apns_url": e.get("MINLAEGE_APNS_URL") or "https://api.push.apple.com",
         "fcm_service_account_file": e.get("MINLAEGE_FCM_SERVICE_ACCOUNT_FILE") or None,
         "fcm_url": e.get("MINLAEGE_FCM_URL") or "https://fcm.googleapis.com",
-        "push_interval_seconds": float(e.get("MINLAEGE_PUSH_INTERVAL_SECONDS") or 2.0),
+        "worker_interval_seconds": float(e.get("MINLAEGE_WORKER_INTERVAL_SECONDS") or 2.0),
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     return msgspec.convert(values, Settings, strict=False)

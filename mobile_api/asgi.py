@@ -24,7 +24,7 @@ from mobile_api.runtime import Runtime
 from mobile_api.security import BearerAuth
 from mobile_api.session import SessionController
 from mobile_api.system import jwks, live, ready
-from mobile_api.worker import relay_forever
+from mobile_api.worker import work_forever
 
 __all__ = ["create_app"]
 
@@ -54,13 +54,12 @@ def create_app(
         app.state.runtime = opened
         await resume_unfinished(opened)
         stop = asyncio.Event()
-        relay = asyncio.create_task(relay_forever(opened, stop)) if opened.senders else None
+        worker = asyncio.create_task(work_forever(opened, stop))
         try:
             yield
         finally:
             stop.set()
-            if relay is not None:
-                await relay
+            await worker
             await opened.close()
 
     app = Litestar(

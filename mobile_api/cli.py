@@ -189,30 +189,21 @@ def cmd_gatt_decode(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_push_relay(args: argparse.Namespace) -> int:
-    """Push due notices: one pass with --once (cron, checks), else until interrupted."""
-    from mobile_api.worker import relay_forever, relay_once
-
-    settings = _settings(args)
-    if not settings.apns_configured and settings.fcm_service_account_file is None:
-        raise CliError(
-            "push-not-configured",
-            "no push service is configured: set MINLAEGE_APNS_KEY_FILE, MINLAEGE_APNS_KEY_ID,"
-            " MINLAEGE_APNS_TEAM_ID and MINLAEGE_APNS_TOPIC, and/or"
-            " MINLAEGE_FCM_SERVICE_ACCOUNT_FILE",
-        )
+def cmd_worker(args: argparse.Namespace) -> int:
+    """The background worker: one pass with --once (cron, checks), else until stopped."""
+    from mobile_api.worker import work_forever, work_once
 
     async def work(runtime: Runtime) -> Any:
         if args.once:
-            return await relay_once(runtime)
+            return await work_once(runtime)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await relay_forever(runtime, stop)
+        await work_forever(runtime, stop)
         return {"stopped": True}
 
-    _emit(asyncio.run(_with_runtime(settings, work)))
+    _emit(asyncio.run(_with_runtime(_settings(args), work)))
     return 0
 
 
@@ -317,11 +308,13 @@ def _parser() -> argparse.ArgumentParser:
     decode.add_argument("--hex", required=True, help="the raw value in hex")
     decode.set_defaults(func=cmd_gatt_decode)
 
-    relay = sub.add_parser(
-        "push-relay", parents=[common], help="push the outbox's notices to citizens' phones"
+    worker = sub.add_parser(
+        "worker",
+        parents=[common],
+        help="lapsed waitlist offers, appointment reminders and pushes (serve runs it too)",
     )
-    relay.add_argument("--once", action="store_true", help="one pass, then exit")
-    relay.set_defaults(func=cmd_push_relay)
+    worker.add_argument("--once", action="store_true", help="one pass, then exit")
+    worker.set_defaults(func=cmd_worker)
 
     keys = sub.add_parser("keys", parents=[common], help="signing keys")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)

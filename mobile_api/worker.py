@@ -1,9 +1,13 @@
-"""The outbox relay loop: push due notices every few seconds until told to stop.
+"""The background worker: what has to happen without a request asking for it.
 
-`minlaege serve` runs it beside the app when a push service is configured, and
-`minlaege push-relay` runs it on its own (several can run: rows are claimed under a
-lease). A failing pass is logged and the loop goes on: the rows it held come back when
-their lease runs out.
+Each pass, every couple of seconds:
+1. waitlist offers whose hold ran out go to the next in line (`sweep_lapsed_offers`);
+2. appointments due a reminder get one (`send_reminders`);
+3. due notices are pushed to the citizens' phones, when a push service is configured.
+
+`minlaege serve` runs it in the app's lifespan, and `minlaege worker` runs it on its own.
+Several may run at once: each step claims its rows in a transaction. A failing pass is
+logged and the loop goes on; pushes it held come back when their lease runs out.
 """
 
 from __future__ import annotations
@@ -12,32 +16,50 @@ import asyncio
 import contextlib
 import logging
 
+import msgspec
+
+from app.services.booking import sweep_lapsed_offers
 from app.services.push import RELAY_BATCH, RelayReport, relay_due
+from app.services.reminders import send_reminders
 from mobile_api.runtime import Runtime
 
-__all__ = ["relay_forever", "relay_once"]
+__all__ = ["WorkReport", "work_forever", "work_once"]
 
-_log = logging.getLogger("minlaege.push")
-
-
-async def relay_once(runtime: Runtime) -> RelayReport:
-    """One pass, repeated while passes come back full (a backlog after downtime)."""
-    total = RelayReport()
-    while True:
-        report = await relay_due(runtime.store, runtime.clock, runtime.senders)
-        for field in report.__struct_fields__:
-            setattr(total, field, getattr(total, field) + getattr(report, field))
-        if report.rows < RELAY_BATCH:
-            return total
+_log = logging.getLogger("minlaege.worker")
 
 
-async def relay_forever(runtime: Runtime, stop: asyncio.Event) -> None:
+class WorkReport(msgspec.Struct, kw_only=True):
+    offers_passed_on: int = 0
+    reminders: int = 0
+    push: RelayReport = msgspec.field(default_factory=RelayReport)
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.offers_passed_on or self.reminders or self.push.rows)
+
+
+async def work_once(runtime: Runtime) -> WorkReport:
+    """One pass; pushes repeat while batches come back full (a backlog after downtime)."""
+    report = WorkReport(
+        offers_passed_on=await sweep_lapsed_offers(runtime.store, runtime.clock),
+        reminders=await send_reminders(runtime.store, runtime.clock),
+    )
+    while runtime.senders:
+        done = await relay_due(runtime.store, runtime.clock, runtime.senders)
+        for field in done.__struct_fields__:
+            setattr(report.push, field, getattr(report.push, field) + getattr(done, field))
+        if done.rows < RELAY_BATCH:
+            break
+    return report
+
+
+async def work_forever(runtime: Runtime, stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
-            report = await relay_once(runtime)
-            if report.rows:
-                _log.info("push relay: %s", report)
+            report = await work_once(runtime)
+            if report.anything:
+                _log.info("worker: %s", report)
         except Exception:
-            _log.exception("push relay pass failed; trying again")
+            _log.exception("worker pass failed; trying again")
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=runtime.settings.push_interval_seconds)
+            await asyncio.wait_for(stop.wait(), timeout=runtime.settings.worker_interval_seconds)

@@ -16,6 +16,7 @@ __all__ = ["NOTICE_TEXTS", "Notice", "NoticeKind", "OutboxItem", "notice"]
 
 NoticeKind = Literal[
     "appointment.booked",
+    "appointment.reminder",
     "appointment.cancelled_by_clinic",
     "appointment.rescheduled",
     "waitlist.offer",
@@ -31,6 +32,12 @@ NOTICE_TEXTS: dict[str, tuple[str, str, str, str]] = {
         "Du har fået en tid {when}.",
         "Appointment booked",
         "Your appointment is {when_en}.",
+    ),
+    "appointment.reminder": (
+        "Husk din tid hos lægen",
+        "Du har en tid {when}. Kan du ikke komme, så aflys i appen.",
+        "Appointment reminder",
+        "You have an appointment {when_en}. If you cannot come, cancel it in the app.",
     ),
     "appointment.cancelled_by_clinic": (
         "Lægen har aflyst din tid",

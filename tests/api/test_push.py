@@ -338,7 +338,7 @@ async def test_the_served_app_runs_the_relay_when_push_is_configured(
         apns_url=apple.base_url,
         fcm_service_account_file=account,
         fcm_url=google.base_url,
-        push_interval_seconds=0.05,
+        worker_interval_seconds=0.05,
     )
     await register(api, api.anna)
     await api.client.post(

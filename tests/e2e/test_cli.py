@@ -247,3 +247,17 @@ def test_import_shows_a_progress_bar_on_a_terminal_only(tmp_path: Path) -> None:
     assert b"100%" in shown and b"[" in shown
     piped = run("import", str(export), "--citizen", "anna", cwd=tmp_path)
     assert piped.returncode == 0 and piped.stderr == ""  # no bar when stderr is not a TTY
+
+
+def test_worker_once_reports_what_it_did_and_half_a_push_setup_is_refused(
+    tmp_path: Path, db_url: str
+) -> None:
+    assert run("seed-demo", "--db", db_url, cwd=tmp_path).returncode == 0
+    done = run("worker", "--once", "--db", db_url, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert (report["offers_passed_on"], report["reminders"], report["push"]["sent"]) == (0, 0, 0)
+    half = run("worker", "--once", "--db", db_url, cwd=tmp_path, env={"MINLAEGE_APNS_KEY_ID": "K"})
+    assert half.returncode == 2
+    error = json.loads(half.stderr)["error"]
+    assert "MINLAEGE_APNS_TOPIC" in error["detail"]

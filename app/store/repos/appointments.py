@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from app.domain.appointments import Appointment
@@ -45,6 +45,24 @@ def _appointment(r: Row) -> Appointment:
 class SqlAppointments:
     def __init__(self, conn: Connection) -> None:
         self._c = conn
+
+    async def to_remind(self, now: datetime, lead: timedelta, limit: int) -> list[Appointment]:
+        lead_ms = int(lead.total_seconds() * 1000)
+        rows = await self._c.fetchall(
+            f"SELECT {_APPT} FROM appointments WHERE status = 'booked'"
+            " AND reminded_at IS NULL AND starts_at > ? AND starts_at <= ?"
+            " AND created_at <= starts_at - ? ORDER BY starts_at, id LIMIT ?",
+            (to_ms(now), to_ms(now) + lead_ms, lead_ms, limit),
+        )
+        return [_appointment(r) for r in rows]
+
+    async def mark_reminded(self, citizen_id: str, appointment_id: str, at: datetime) -> bool:
+        changed = await self._c.execute(
+            "UPDATE appointments SET reminded_at = ? WHERE citizen_id = ? AND id = ?"
+            " AND reminded_at IS NULL AND status = 'booked'",
+            (to_ms(at), citizen_id, appointment_id),
+        )
+        return changed == 1
 
     async def add(self, a: Appointment, *, idempotency_key: str | None = None) -> None:
         await self._c.execute(
