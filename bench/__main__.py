@@ -12,6 +12,7 @@ MODULES = [
     "bench.gateway",
     "bench.api",
     "bench.summary",
+    "bench.push",
 ]
 
 wanted = sys.argv[1:]
