@@ -7,7 +7,9 @@ of slots; then, with one httpx client and a keep-alive pool sized to the concurr
 - GET /v1/me/clinic/slots for a 14-day window;
 - POST /v1/me/appointments, distinct citizens booking distinct free slots;
 - the slot list and bookings again one request at a time (their cost without queueing);
-- contention: 50 citizens book the same slot at once: exactly one 201, the rest 409.
+- contention: 50 citizens book the same slot at once: exactly one 201, the rest 409;
+- the GP's renewal queue with 100 open requests from 100 citizens, one at a time (each
+  read writes 100 audit entries, one in each citizen's log).
 
 Any status other than the expected ones is printed with its body and fails the run.
 
@@ -36,6 +38,7 @@ import httpx
 
 from app.domain.identity import Role
 from app.domain.ids import stable_id
+from app.domain.medications import Medication
 from app.domain.people import Citizen
 from app.services.demo import GP_SUBJECT
 from app.settings import load_settings
@@ -47,6 +50,8 @@ WEEKS = 8
 CONTENDERS = 50
 #: bookings (and a few times as many GETs) one at a time, for the unloaded cost
 SEQUENTIAL = 50
+#: open renewal requests in the GP's queue
+QUEUE = 100
 
 
 @dataclass
@@ -93,6 +98,20 @@ async def _prepare(env: dict[str, str], citizens: int) -> tuple[str, list[str]]:
                         created_at=runtime.clock.now(),
                     )
                     await uow.citizens.add(citizen, cpr_hash=None, cpr_sealed=None)
+                    if i < QUEUE:
+                        await uow.medications.replace(
+                            citizen.id,
+                            [
+                                Medication(
+                                    id=stable_id("medication", subject),
+                                    citizen_id=citizen.id,
+                                    name="Amlodipin",
+                                    strength="5 mg",
+                                    dosage="1 tablet dagligt",
+                                    atc="C08CA01",
+                                )
+                            ],
+                        )
         mint = runtime.signer.mint
         gp_token = mint(role=Role.CLINICIAN, subject=GP_SUBJECT)[0]
         return gp_token, [mint(role=Role.CITIZEN, subject=s)[0] for s in subjects]
@@ -296,16 +315,21 @@ def run(engine: str, db_url: str | None, args: argparse.Namespace) -> list[str]:
         _row(engine, "GET /v1/me/clinic/slots, 1 at a time", slots1, len(slots1.latencies))
         phases += [("health 1 at a time", live1), ("slots 1 at a time", slots1)]
 
-        everything = httpx.get(
-            f"{base}/v1/me/clinic/slots",
-            params={"from": first.isoformat(), "to": (first + timedelta(days=55)).isoformat()},
-            headers={"Authorization": f"Bearer {citizens[0]}"},
-            timeout=30,
-        )
-        assert everything.status_code == 200, (everything.status_code, everything.text[:300])
-        free = [s["id"] for s in everything.json()]
-        capped = " (the list stops at 1000, with nothing saying so)" if len(free) == 1000 else ""
-        print(f"free slots listed for 8 weeks: {len(free)} of {total}{capped}", flush=True)
+        free_listed: list[dict[str, str]] = []
+        for offset in (0, 28):  # a request covers at most 31 days
+            part = httpx.get(
+                f"{base}/v1/me/clinic/slots",
+                params={
+                    "from": (first + timedelta(days=offset)).isoformat(),
+                    "to": (first + timedelta(days=offset + 27)).isoformat(),
+                },
+                headers={"Authorization": f"Bearer {citizens[0]}"},
+                timeout=30,
+            )
+            assert part.status_code == 200, (part.status_code, part.text[:300])
+            free_listed += part.json()
+        free = [s["id"] for s in free_listed]
+        print(f"free slots listed for 8 weeks: {len(free)} of {total}", flush=True)
         wanted = n + SEQUENTIAL + 1
         assert len(free) >= wanted, "not enough free slots for the bookings"
         # Bookings spread over the weeks, not packed into the first mornings.
@@ -346,6 +370,26 @@ def run(engine: str, db_url: str | None, args: argparse.Namespace) -> list[str]:
             print(f"  UNEXPECTED {status}: {body}", flush=True)
         if fight.statuses[201] != 1 or fight.statuses[409] != CONTENDERS - 1:
             problems.append(f"{engine}: contention {dict(fight.statuses)}")
+
+        for subject_no, token in enumerate(citizens[:QUEUE]):
+            asked = httpx.post(
+                f"{base}/v1/me/renewals",
+                json={
+                    "medication_ids": [stable_id("medication", f"bench-citizen-{subject_no:04d}")]
+                },
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert asked.status_code == 201, (asked.status_code, asked.text[:300])
+        queue1 = asyncio.run(
+            _get_load(base, "/v1/clinician/renewals", {}, served.gp, SEQUENTIAL * 2, 1)
+        )
+        _row(
+            engine,
+            f"GET /v1/clinician/renewals ({QUEUE} open), 1 at a time",
+            queue1,
+            len(queue1.latencies),
+        )
+        phases.append(("renewal queue", queue1))
 
         for name, phase in phases:
             bad = {k: v for k, v in phase.statuses.items() if k != 200}

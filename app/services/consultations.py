@@ -29,7 +29,7 @@ from app.domain.people import Clinic
 from app.domain.photos import MAX_PHOTOS_PER_MESSAGE, CleanPhoto
 from app.errors import Conflict, Invalid, NotFound
 from app.ports import BlobStore, Clock, PhotoCleaner, Store, UnitOfWork
-from app.services.audit import event_for, record
+from app.services.audit import event_for, record, record_all
 from app.services.booking import clinic_of
 from app.services.clinic_schedule import clinic_for
 from app.services.notify import tell
@@ -227,17 +227,19 @@ async def triage(
     """The clinic's threads in these statuses, longest waiting first (audited per citizen)."""
     clinic = await clinic_for(uow, clinician)
     rows = await uow.consultations.for_clinic(clinic.id, statuses, limit)
-    for citizen_id in sorted({t.citizen_id for t, _ in rows}):
-        await record(
-            uow,
-            clock,
+    await record_all(
+        uow,
+        clock,
+        [
             event_for(
                 clinician,
                 citizen_id=citizen_id,
                 action="consultations.read",
                 resource="consultations",
-            ),
-        )
+            )
+            for citizen_id in sorted({t.citizen_id for t, _ in rows})
+        ],
+    )
     return rows
 
 

@@ -17,7 +17,7 @@ from app.domain.medications import OPEN_STATUSES, Medication, Renewal
 from app.domain.notices import notice
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.ports import Clock, UnitOfWork
-from app.services.audit import event_for, record
+from app.services.audit import event_for, record, record_all
 from app.services.booking import clinic_of
 from app.services.clinic_schedule import clinic_for
 from app.services.notify import tell
@@ -151,21 +151,15 @@ async def queue(
 ) -> list[tuple[Renewal, str, str]]:
     """Open requests, oldest first, with the citizen's name and the medication's name."""
     clinic = await clinic_for(uow, clinician)
-    out = []
-    seen: set[str] = set()
-    for r in await uow.renewals.queue(clinic.id, limit):
-        citizen = await uow.citizens.get(r.citizen_id)
-        medication = await uow.medications.name_of(r.citizen_id, r.medication_id)
-        out.append((r, citizen.name if citizen else "", medication or ""))
-        if r.citizen_id not in seen:
-            seen.add(r.citizen_id)
-            await record(
-                uow,
-                clock,
-                event_for(
-                    clinician, citizen_id=r.citizen_id, action="renewals.read", resource="renewals"
-                ),
-            )
+    out = await uow.renewals.queue(clinic.id, limit)
+    await record_all(
+        uow,
+        clock,
+        [
+            event_for(clinician, citizen_id=cid, action="renewals.read", resource="renewals")
+            for cid in sorted({r.citizen_id for r, _, _ in out})
+        ],
+    )
     return out
 
 

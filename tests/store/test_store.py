@@ -156,6 +156,43 @@ async def test_concurrent_audit_appends_make_one_unbroken_chain(store: Store) ->
     assert report.ok and report.entries_checked == 20
 
 
+async def test_record_all_gives_the_entries_recording_one_by_one_gives(store: Store) -> None:
+    """Batched appends (a clinic's queue read) extend each chain exactly as single ones
+    would, also beside concurrent single appends to the same chains."""
+    await _citizen(store, "c1")
+    await _citizen(store, "c2")
+    await _citizen(store, "c3")
+    clock = FixedClock(T0)
+
+    def event(citizen: str, actor: str) -> AuditEvent:
+        return AuditEvent(
+            citizen_id=citizen, actor_role="clinician", actor_id=actor, action="r", resource="q"
+        )
+
+    async with store.transaction() as uow:
+        await audit.record(uow, clock, event("c1", "first"))
+
+    async def batch(i: int) -> None:
+        async with store.transaction() as uow:
+            await audit.record_all(uow, clock, [event("c1", f"b{i}"), event("c2", f"b{i}")])
+
+    async def single(i: int) -> None:
+        async with store.transaction() as uow:
+            await audit.record(uow, clock, event("c2", f"s{i}"))
+
+    await asyncio.gather(*(batch(i) for i in range(5)), *(single(i) for i in range(5)))
+    async with store.transaction() as uow:
+        assert await audit.record_all(uow, clock, []) == []
+    async with store.read() as uow:
+        c1, c2 = await uow.audit.chain("c1"), await uow.audit.chain("c2")
+        assert await uow.audit.chain("c3") == []
+    assert [e.seq for e in c1] == list(range(1, 7))
+    assert [e.seq for e in c2] == list(range(1, 11))
+    assert {e.actor_id for e in c2} == {f"b{i}" for i in range(5)} | {f"s{i}" for i in range(5)}
+    report = await audit.verify_all(store)
+    assert report.ok and report.entries_checked == 16
+
+
 async def test_audit_pages_newest_first(store: Store) -> None:
     await _citizen(store)
     clock = FixedClock(T0)

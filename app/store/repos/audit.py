@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import msgspec
 
 from app.domain.audit import AuditEntry
@@ -51,24 +53,49 @@ class SqlAudit:
         )
         return None if row is None else _entry(row)
 
+    async def last_of_each(self, citizen_ids: Sequence[str]) -> dict[str, AuditEntry]:
+        """`last` for several citizens in one query (PostgreSQL: locked in the given
+        order, which callers keep sorted so two transactions cannot deadlock)."""
+        if not citizen_ids:
+            return {}
+        if self._c.dialect == "postgres":
+            await self._c.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(c, 0))"
+                " FROM unnest(?::text[]) WITH ORDINALITY AS t(c, n) ORDER BY n",
+                (list(citizen_ids),),
+            )
+        marks = ", ".join("?" * len(citizen_ids))
+        rows = await self._c.fetchall(
+            f"SELECT {_COLS} FROM audit_log a WHERE citizen_id IN ({marks}) AND seq ="
+            " (SELECT MAX(seq) FROM audit_log b WHERE b.citizen_id = a.citizen_id)",
+            list(citizen_ids),
+        )
+        return {r[0]: _entry(r) for r in rows}
+
     async def append(self, entry: AuditEntry) -> None:
-        await self._c.execute(
+        await self.append_all([entry])
+
+    async def append_all(self, entries: Sequence[AuditEntry]) -> None:
+        await self._c.executemany(
             f"INSERT INTO audit_log ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                entry.citizen_id,
-                entry.seq,
-                to_ms(entry.at),
-                entry.actor_role,
-                entry.actor_id,
-                entry.actor_name,
-                entry.clinic_id,
-                entry.on_behalf_of,
-                entry.action,
-                entry.resource,
-                msgspec.json.encode(entry.detail).decode(),
-                entry.prev_hash,
-                entry.hash,
-            ),
+            [
+                (
+                    entry.citizen_id,
+                    entry.seq,
+                    to_ms(entry.at),
+                    entry.actor_role,
+                    entry.actor_id,
+                    entry.actor_name,
+                    entry.clinic_id,
+                    entry.on_behalf_of,
+                    entry.action,
+                    entry.resource,
+                    msgspec.json.encode(entry.detail).decode(),
+                    entry.prev_hash,
+                    entry.hash,
+                )
+                for entry in entries
+            ],
         )
 
     async def page(

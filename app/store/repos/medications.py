@@ -159,14 +159,27 @@ class SqlRenewals:
         )
         return [_renewal(r) for r in rows]
 
-    async def queue(self, clinic_id: str, limit: int) -> list[Renewal]:
-        """Open requests at the clinic, oldest first."""
+    async def queue(self, clinic_id: str, limit: int) -> list[tuple[Renewal, str, str]]:
+        """Open requests at the clinic, oldest first, with the citizen's name and the
+        medication's name and strength (one query, however long the queue)."""
+        cols = ", ".join(f"r.{c.strip()}" for c in _REN.split(","))
         rows = await self._c.fetchall(
-            f"SELECT {_REN} FROM renewals WHERE clinic_id = ?"
-            " AND status IN ('requested', 'in_review') ORDER BY requested_at, id LIMIT ?",
+            f"SELECT {cols}, c.name, m.name, m.strength FROM renewals r"
+            " LEFT JOIN citizens c ON c.id = r.citizen_id"
+            " LEFT JOIN medications m ON m.citizen_id = r.citizen_id AND m.id = r.medication_id"
+            " WHERE r.clinic_id = ? AND r.status IN ('requested', 'in_review')"
+            " ORDER BY r.requested_at, r.id LIMIT ?",
             (clinic_id, limit),
         )
-        return [_renewal(r) for r in rows]
+        width = len(_REN.split(","))
+        return [
+            (
+                _renewal(r),
+                r[width] or "",
+                f"{r[width + 1]} {r[width + 2]}".strip() if r[width + 1] is not None else "",
+            )
+            for r in rows
+        ]
 
     async def move(
         self,
