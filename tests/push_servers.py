@@ -223,6 +223,9 @@ async def _serving(app: Any, folder: Path) -> AsyncIterator[tuple[str, ssl.SSLCo
     config.alpn_protocols = ["h2"]
     config.loglevel = "WARNING"
     config.accesslog = None
+    # Apple and Google keep a connection open for as many pushes as a provider sends;
+    # Hypercorn's default would close it after 1,000 requests
+    config.keep_alive_max_requests = 10_000_000
     stop = asyncio.Event()
     task = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))
     try:
