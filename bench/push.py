@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ssl
 import sys
 import tempfile
 import time
@@ -22,7 +21,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from adapters.clock import FixedClock
@@ -31,29 +29,16 @@ from adapters.push.apns import ApnsSender
 from adapters.push.fcm import FcmSender, ServiceAccount
 from app.domain.ids import new_id
 from app.domain.notices import notice
-from app.domain.push import PushDevice
+from app.domain.push import Platform, PushDevice
 from app.ports import PushSender
 from app.services.accounts import ensure_citizen
 from app.services.notify import tell
 from app.services.push import relay_due
 from app.store import open_store
 from bench.common import machine, peak_rss_mb, percentile, report
-from tests.push_servers import FakeApns, FakeFcm, fake_apns, fake_fcm
+from tests.push_servers import FakeApns, fake_apns, fake_fcm, pem_of, trusting
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-
-
-def _pem(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-
-
-def _trusting(*servers: FakeApns | FakeFcm) -> ssl.SSLContext:
-    trust = ssl.create_default_context()
-    for server in servers:
-        trust.load_verify_locations(cadata=server.ca.get_ca_certs(binary_form=True)[0])
-    return trust
 
 
 async def _bare(apple: FakeApns, client: httpx.AsyncClient, n: int) -> float:
@@ -78,7 +63,7 @@ async def run(notices: int, folder: Path) -> None:
     async with (
         fake_apns(folder / "apple") as apple,
         fake_fcm(folder / "google", rsa_key.public_key()) as google,
-        httpx.AsyncClient(http2=True, verify=_trusting(apple, google), timeout=30) as client,
+        httpx.AsyncClient(http2=True, verify=trusting(apple, google), timeout=30) as client,
     ):
         seconds = await _bare(apple, client, notices)
         report(
@@ -95,7 +80,7 @@ async def run(notices: int, folder: Path) -> None:
             "apns": ApnsSender(
                 client,
                 clock,
-                key_pem=_pem(ec.generate_private_key(ec.SECP256R1())),
+                key_pem=pem_of(ec.generate_private_key(ec.SECP256R1())),
                 key_id="KEY123ABCD",
                 team_id="TEAM123456",
                 topic="dk.minlaege.app",
@@ -107,7 +92,7 @@ async def run(notices: int, folder: Path) -> None:
                 ServiceAccount(
                     project_id="bench",
                     client_email="push@bench.iam.gserviceaccount.com",
-                    private_key=_pem(rsa_key).decode(),
+                    private_key=pem_of(rsa_key).decode(),
                     token_uri=f"{google.base_url}/token",
                 ),
                 base_url=google.base_url,
@@ -117,25 +102,18 @@ async def run(notices: int, folder: Path) -> None:
         async with store.transaction() as uow:
             for n in range(notices):
                 citizen = await ensure_citizen(uow, clock, vault, subject=f"bench-{n}")
-                await uow.push_devices.put(
-                    PushDevice(
+                phones: list[tuple[Platform, str]] = [("apns", f"{n:064x}")]
+                if n % 4 == 0:
+                    phones.append(("fcm", f"fcm-{n:0150d}"))
+                for platform, token in phones:
+                    device = PushDevice(
                         id=new_id(),
                         citizen_id=citizen.id,
-                        platform="apns",
-                        token=f"{n:064x}",
+                        platform=platform,
+                        token=token,
                         created_at=clock.now(),
                     )
-                )
-                if n % 4 == 0:
-                    await uow.push_devices.put(
-                        PushDevice(
-                            id=new_id(),
-                            citizen_id=citizen.id,
-                            platform="fcm",
-                            token=f"fcm-{n:0150d}",
-                            created_at=clock.now(),
-                        )
-                    )
+                    await uow.push_devices.put(device)
                 await tell(uow, clock, citizen.id, notice("renewal.rejected", ref=f"r/{n}"))
         passes: list[float] = []
         sent = 0

@@ -26,12 +26,12 @@ from typing import Any
 import jwt
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
-__all__ = ["FakeApns", "FakeFcm", "Seen", "fake_apns", "fake_fcm"]
+__all__ = ["FakeApns", "FakeFcm", "Seen", "fake_apns", "fake_fcm", "pem_of", "trusting"]
 
 
 class Seen:
@@ -172,6 +172,21 @@ class FakeFcm(_Fake):
         return 200, json.dumps(body).encode(), {"content-type": "application/json"}
 
 
+def pem_of(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> bytes:
+    """A private key as PKCS#8 PEM, the form Apple's .p8 and Google's key files use."""
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def trusting(*servers: FakeApns | FakeFcm) -> ssl.SSLContext:
+    """A TLS context that trusts these stand-ins' certificates (for one shared client)."""
+    trust = ssl.create_default_context()
+    for server in servers:
+        trust.load_verify_locations(cadata=server.ca.get_ca_certs(binary_form=True)[0])
+    return trust
+
+
 def _certificate(folder: Path) -> tuple[Path, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     key = ec.generate_private_key(ec.SECP256R1())
@@ -195,13 +210,7 @@ def _certificate(folder: Path) -> tuple[Path, Path]:
     )
     cert_path, key_path = folder / "apns.crt", folder / "apns.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    key_path.write_bytes(pem_of(key))
     return cert_path, key_path
 
 

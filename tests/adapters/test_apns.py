@@ -9,13 +9,12 @@ from pathlib import Path
 import httpx
 import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from adapters.clock import FixedClock
 from adapters.push.apns import ApnsSender
 from app.domain.push import PushMessage
-from tests.push_servers import FakeApns, fake_apns
+from tests.push_servers import FakeApns, fake_apns, pem_of
 
 TOKEN = "a" * 64
 NOTICE = "5d4aa691-b129-437d-bb2c-fe8c3822d441"
@@ -36,9 +35,7 @@ def key() -> ec.EllipticCurvePrivateKey:
 def _sender(
     apple: FakeApns, client: httpx.AsyncClient, clock: FixedClock, key: ec.EllipticCurvePrivateKey
 ) -> ApnsSender:
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
+    pem = pem_of(key)
     return ApnsSender(
         client,
         clock,

@@ -8,13 +8,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from adapters.clock import FixedClock
 from adapters.push.fcm import FCM_SCOPE, FcmSender, ServiceAccount
 from app.domain.push import PushMessage
-from tests.push_servers import FakeFcm, fake_fcm
+from tests.push_servers import FakeFcm, fake_fcm, pem_of
 
 TOKEN = "fcm-token_" + "x" * 140
 NOTICE = "5d4aa691-b129-437d-bb2c-fe8c3822d441"
@@ -34,9 +33,7 @@ async def google(tmp_path: Path, key: rsa.RSAPrivateKey) -> AsyncIterator[FakeFc
 
 
 def account(google: FakeFcm, key: rsa.RSAPrivateKey) -> ServiceAccount:
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
+    pem = pem_of(key).decode()
     return ServiceAccount(
         project_id="minlaege-test",
         client_email=EMAIL,

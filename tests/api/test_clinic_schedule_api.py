@@ -269,9 +269,11 @@ async def test_freed_slot_is_offered_to_the_first_in_line_who_can_accept(api: Ap
     assert carl_view["offered_slot"]["id"] == later[0]["id"]
 
 
-async def test_a_lapsed_or_declined_offer_passes_to_the_next(api: Api) -> None:
-    from app.services.booking import sweep_lapsed_offers
-
+async def offer_to_first_of_two(
+    api: Api,
+) -> tuple[list[dict], dict[str, str], dict[str, str]]:
+    """Two patients wait, in turn, for a slot before Tuesday; Anna cancels hers, so the
+    first in line is offered it. (Monday's slots, the first's and the second's headers.)"""
     slots = await free_slots(api, api.anna)
     annas = (await book(api, api.anna, slots[0]["id"])).json()
     first, second = await api.patient("first"), await api.patient("second")
@@ -284,6 +286,13 @@ async def test_a_lapsed_or_declined_offer_passes_to_the_next(api: Api) -> None:
         assert r.status_code == 201
         api.clock.advance(seconds=1)  # first come, first served
     await api.client.post(f"/v1/me/appointments/{annas['id']}/cancel", headers=api.anna)
+    return slots, first, second
+
+
+async def test_a_lapsed_or_declined_offer_passes_to_the_next(api: Api) -> None:
+    from app.services.booking import sweep_lapsed_offers
+
+    slots, first, second = await offer_to_first_of_two(api)
     one = (await api.client.get("/v1/me/waitlist", headers=first)).json()[0]
     assert one["status"] == "offered"
 

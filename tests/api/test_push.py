@@ -4,14 +4,12 @@ through the real APNs adapter over HTTP/2 to a local stand-in for Apple."""
 from __future__ import annotations
 
 import asyncio
-import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import msgspec
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from adapters.push.apns import ApnsSender
@@ -26,7 +24,7 @@ from mobile_api.runtime import Runtime
 from tests.api.test_booking_api import book, free_slots
 from tests.api.test_proxy_api import for_anna, grant
 from tests.conftest import Api
-from tests.push_servers import FakeApns, FakeFcm, fake_apns, fake_fcm
+from tests.push_servers import FakeApns, FakeFcm, fake_apns, fake_fcm, pem_of, trusting
 
 PHONE = "ab" * 32
 TABLET = "cd" * 32
@@ -42,12 +40,6 @@ RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 ANDROID = "fcm_" + "z" * 150
 
 
-def _pem(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-
-
 @pytest.fixture
 async def google(tmp_path: Path) -> AsyncIterator[FakeFcm]:
     async with fake_fcm(tmp_path / "google", RSA_KEY.public_key()) as server:
@@ -58,29 +50,21 @@ def _account(google: FakeFcm) -> ServiceAccount:
     return ServiceAccount(
         project_id="minlaege-test",
         client_email="push@minlaege-test.iam.gserviceaccount.com",
-        private_key=_pem(RSA_KEY).decode(),
+        private_key=pem_of(RSA_KEY).decode(),
         token_uri=f"{google.base_url}/token",
     )
-
-
-def _trusting(*servers: FakeApns | FakeFcm) -> ssl.SSLContext:
-    """A TLS context that trusts the stand-ins' certificates."""
-    trust = ssl.create_default_context()
-    for server in servers:
-        trust.load_verify_locations(cadata=server.ca.get_ca_certs(binary_form=True)[0])
-    return trust
 
 
 @pytest.fixture
 async def senders(
     api: Api, apple: FakeApns, google: FakeFcm
 ) -> AsyncIterator[dict[str, PushSender]]:
-    async with httpx.AsyncClient(http2=True, verify=_trusting(apple, google)) as client:
+    async with httpx.AsyncClient(http2=True, verify=trusting(apple, google)) as client:
         yield {
             "apns": ApnsSender(
                 client,
                 api.clock,
-                key_pem=_pem(ec.generate_private_key(ec.SECP256R1())),
+                key_pem=pem_of(ec.generate_private_key(ec.SECP256R1())),
                 key_id="KEY123ABCD",
                 team_id="TEAM123456",
                 topic="dk.minlaege.app",
@@ -326,7 +310,7 @@ async def test_the_served_app_runs_the_relay_when_push_is_configured(
     """What `minlaege serve` does: settings name the keys, the app's lifespan starts the
     relay loop, and a notice written while it runs reaches both phones."""
     key = tmp_path / "AuthKey_KEY123ABCD.p8"
-    key.write_bytes(_pem(ec.generate_private_key(ec.SECP256R1())))
+    key.write_bytes(pem_of(ec.generate_private_key(ec.SECP256R1())))
     account = tmp_path / "service-account.json"
     account.write_bytes(msgspec.json.encode(_account(google)))
     configured = msgspec.structs.replace(
@@ -344,7 +328,7 @@ async def test_the_served_app_runs_the_relay_when_push_is_configured(
     await api.client.post(
         "/v1/me/push-devices", json={"platform": "fcm", "token": ANDROID}, headers=api.anna
     )
-    async with httpx.AsyncClient(http2=True, verify=_trusting(apple, google)) as client:
+    async with httpx.AsyncClient(http2=True, verify=trusting(apple, google)) as client:
         app = create_app(configured, clock=api.clock, http=client)
         async with app.lifespan():
             runtime: Runtime = app.state.runtime

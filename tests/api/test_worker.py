@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from app.services.reminders import send_reminders
 from mobile_api.worker import work_once
 from tests.api.test_booking_api import MONDAY, book, free_slots, notices
+from tests.api.test_clinic_schedule_api import offer_to_first_of_two
 from tests.conftest import Api
 
 
@@ -64,18 +65,7 @@ async def test_two_workers_at_once_write_one_reminder(api: Api) -> None:
 
 
 async def test_the_worker_passes_a_lapsed_offer_on_by_itself(api: Api) -> None:
-    slots = await free_slots(api, api.anna)
-    annas = (await book(api, api.anna, slots[0]["id"])).json()
-    first, second = await api.patient("first"), await api.patient("second")
-    for who in (first, second):
-        r = await api.client.post(
-            "/v1/me/waitlist",
-            json={"kind": "consultation", "before": "2026-11-24T00:00:00+01:00"},
-            headers=who,
-        )
-        assert r.status_code == 201
-        api.clock.advance(seconds=1)
-    await api.client.post(f"/v1/me/appointments/{annas['id']}/cancel", headers=api.anna)
+    slots, first, second = await offer_to_first_of_two(api)
     assert (await api.client.get("/v1/me/waitlist", headers=first)).json()[0]["status"] == (
         "offered"
     )
