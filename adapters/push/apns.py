@@ -46,10 +46,12 @@ class _Aps(msgspec.Struct, frozen=True):
     sound: str = "default"
 
 
-class _Payload(msgspec.Struct, frozen=True):
+class _Payload(msgspec.Struct, frozen=True, omit_defaults=True):
     aps: _Aps
     #: the app opens this notice (GET /v1/me/notices) when the push is tapped
     notice_id: str
+    #: a relative's phone: the citizen whose notice it is (the app acts for them)
+    for_citizen: str | None = None
 
 
 class _Problem(msgspec.Struct):
@@ -121,6 +123,7 @@ class ApnsSender:
             _Payload(
                 aps=_Aps(alert=_Alert(title=message.title, body=message.body)),
                 notice_id=message.notice_id,
+                for_citizen=message.for_citizen,
             )
         )
         try:

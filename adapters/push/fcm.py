@@ -159,7 +159,8 @@ class FcmSender:
                 message=_Message(
                     token=token,
                     notification=_Notification(title=message.title, body=message.body),
-                    data={"notice_id": message.notice_id},
+                    data={"notice_id": message.notice_id}
+                    | ({"for_citizen": message.for_citizen} if message.for_citizen else {}),
                     android=_Android(
                         ttl=f"{seconds}s",
                         collapse_key=message.notice_id,

@@ -12,7 +12,7 @@ from typing import Literal
 
 import msgspec
 
-__all__ = ["NOTICE_TEXTS", "Notice", "NoticeKind", "OutboxItem", "notice"]
+__all__ = ["NOTICE_TEXTS", "Notice", "NoticeKind", "OutboxItem", "notice", "scope_of"]
 
 NoticeKind = Literal[
     "appointment.booked",
@@ -93,6 +93,21 @@ class Notice(msgspec.Struct, frozen=True, kw_only=True):
 class _Blank(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return ""
+
+
+#: notice kind prefix -> the power-of-attorney scope it belongs to
+_SCOPE_OF = {
+    "appointment": "booking",
+    "waitlist": "booking",
+    "renewal": "medications",
+    "consultation": "messages",
+}
+
+
+def scope_of(kind: str) -> str | None:
+    """The power-of-attorney area a notice belongs to: a relative holding that scope
+    sees it (in the list and on their phone); None for kinds no grant covers."""
+    return _SCOPE_OF.get(kind.split(".")[0])
 
 
 def notice(kind: NoticeKind, ref: str, **params: str) -> Notice:

@@ -77,6 +77,9 @@ class PushMessage(msgspec.Struct, frozen=True, kw_only=True):
     body: str
     #: when Apple and Google should stop trying to deliver it
     expires_at: datetime
+    #: set when the phone is a relative's under a power of attorney: whose notice it is
+    #: (the app opens it acting for them)
+    for_citizen: str | None = None
 
 
 class PushResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -110,7 +113,13 @@ def valid_token(platform: str, token: str) -> bool:
 
 
 def push_message(
-    notice_id: str, notice: Notice, created_at: datetime, language: Language, *, previews: bool
+    notice_id: str,
+    notice: Notice,
+    created_at: datetime,
+    language: Language,
+    *,
+    previews: bool,
+    for_citizen: str | None = None,
 ) -> PushMessage:
     """The push for one notice: neutral by default, the notice's title if allowed."""
     neutral_title, neutral_body = _NEUTRAL[language]
@@ -120,7 +129,11 @@ def push_message(
     else:
         title, body = neutral_title, neutral_body
     return PushMessage(
-        notice_id=notice_id, title=title, body=body, expires_at=created_at + PUSH_TTL
+        notice_id=notice_id,
+        title=title,
+        body=body,
+        expires_at=created_at + PUSH_TTL,
+        for_citizen=for_citizen,
     )
 
 

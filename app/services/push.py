@@ -6,6 +6,10 @@ loses a notice. The relay claims due rows under a lease, sends outside any
 transaction, and then settles each row: sent, no device, too old, given up, or to be
 tried again later with a growing delay. The app's notice list shows every row
 whatever the push did, so a lost push is never a lost message.
+
+A relative holding a live power of attorney gets the notices of the areas it covers
+on their own phones too (a daughter who books her father's visits gets his reminder),
+marked with whose they are; revoking or expiry stops that at once.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ import msgspec
 
 from app.domain.identity import Principal
 from app.domain.ids import new_id
-from app.domain.people import Language
+from app.domain.notices import scope_of
+from app.domain.people import Citizen, Language
 from app.domain.push import (
     MAX_ATTEMPTS,
     PUSH_TTL,
@@ -119,7 +124,9 @@ async def relay_due(
     if not due:
         return report
     async with store.read() as uow:
-        targets = {d.citizen_id: await _targets(uow, d.citizen_id, senders) for d in due}
+        targets = {
+            cid: await _targets(uow, cid, senders, now) for cid in {d.citizen_id for d in due}
+        }
     outcomes = await asyncio.gather(*(_push(d, targets[d.citizen_id], senders, now) for d in due))
     async with store.transaction() as uow:
         for item, results in zip(due, outcomes, strict=True):
@@ -127,36 +134,79 @@ async def relay_due(
     return report
 
 
-#: (the citizen's language, the devices a configured sender can reach)
-_Targets = tuple[str, list[PushDevice]]
+class _Target(msgspec.Struct, frozen=True, kw_only=True):
+    """A phone a citizen's notices may go to, and on what terms."""
+
+    device: PushDevice
+    #: the phone owner's language
+    language: Language
+    #: None for the citizen's own phones; for a relative's, the citizen and the scopes
+    #: of the power of attorney (only notices in those areas go to it)
+    for_citizen: str | None = None
+    scopes: frozenset[str] | None = None
+
+    def takes(self, kind: str) -> bool:
+        return self.scopes is None or scope_of(kind) in self.scopes
 
 
-async def _targets(uow: UnitOfWork, citizen_id: str, senders: Mapping[str, PushSender]) -> _Targets:
+async def _targets(
+    uow: UnitOfWork, citizen_id: str, senders: Mapping[str, PushSender], now: datetime
+) -> list[_Target]:
+    """The citizen's phones, and those of relatives holding a live power of attorney."""
+    out: list[_Target] = []
     citizen = await uow.citizens.get(citizen_id)
-    language = citizen.language if citizen is not None else "da"
-    devices = [d for d in await uow.push_devices.for_citizen(citizen_id) if d.platform in senders]
-    return language, devices
+    out += [
+        _Target(device=d, language=_language(citizen))
+        for d in await uow.push_devices.for_citizen(citizen_id)
+        if d.platform in senders
+    ]
+    for grant in await uow.proxies.given(citizen_id):
+        if not grant.active(now):
+            continue
+        holder = await uow.citizens.by_cpr_hash(grant.proxy_cpr_hash)
+        if holder is None or holder.id == citizen_id:
+            continue
+        out += [
+            _Target(
+                device=d,
+                language=_language(holder),
+                for_citizen=citizen_id,
+                scopes=frozenset(grant.scopes),
+            )
+            for d in await uow.push_devices.for_citizen(holder.id)
+            if d.platform in senders
+        ]
+    return out
+
+
+def _language(citizen: Citizen | None) -> Language:
+    return "en" if citizen is not None and citizen.language == "en" else "da"
 
 
 async def _push(
-    item: DueNotice, targets: _Targets, senders: Mapping[str, PushSender], now: datetime
+    item: DueNotice, targets: list[_Target], senders: Mapping[str, PushSender], now: datetime
 ) -> list[tuple[PushDevice, PushResult]]:
-    """Send one notice to each of the citizen's devices, all at once."""
-    language, devices = targets
-    if not devices or item.created_at + PUSH_TTL <= now:
+    """Send one notice to each phone that takes it, all at once."""
+    chosen = [t for t in targets if t.takes(item.notice.kind)]
+    if not chosen or item.created_at + PUSH_TTL <= now:
         return []
-    lang: Language = "en" if language == "en" else "da"
 
-    async def one(device: PushDevice) -> tuple[PushDevice, PushResult]:
+    async def one(target: _Target) -> tuple[PushDevice, PushResult]:
+        device = target.device
         message = push_message(
-            item.id, item.notice, item.created_at, lang, previews=device.previews
+            item.id,
+            item.notice,
+            item.created_at,
+            target.language,
+            previews=device.previews,
+            for_citizen=target.for_citizen,
         )
         try:
             return device, await senders[device.platform].send(device.token, message)
         except Exception as exc:  # an adapter bug must not stall the other notices
             return device, PushResult(outcome="retry", detail=f"{type(exc).__name__}: {exc}")
 
-    return list(await asyncio.gather(*(one(d) for d in devices)))
+    return list(await asyncio.gather(*(one(t) for t in chosen)))
 
 
 async def _settle(

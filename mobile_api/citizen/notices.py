@@ -13,20 +13,12 @@ import msgspec
 from litestar import Controller, Request, get
 from litestar.params import QueryParameter
 
+from app.domain.notices import scope_of
 from app.services.notify import inbox
 from mobile_api.pagination import decode_cursor, encode_cursor
 from mobile_api.security import principal_of, runtime_of
 
 __all__ = ["NoticesController"]
-
-
-#: notice kind prefix -> the power-of-attorney scope it belongs to
-_SCOPE_OF = {
-    "appointment": "booking",
-    "waitlist": "booking",
-    "renewal": "medications",
-    "consultation": "messages",
-}
 
 
 class NoticeView(msgspec.Struct, frozen=True, kw_only=True):
@@ -65,11 +57,7 @@ class NoticesController(Controller):
             items, more = await inbox(uow, me.id, before=decode_cursor(cursor), limit=limit)
         en = citizen is not None and citizen.language == "en"
         if me.proxy is not None:  # a relative sees only notices of the areas granted
-            items = [
-                i
-                for i in items
-                if _SCOPE_OF.get(i.notice.kind.split(".")[0], "") in me.proxy.scopes
-            ]
+            items = [i for i in items if scope_of(i.notice.kind) in me.proxy.scopes]
         return NoticePage(
             items=[
                 NoticeView(

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import msgspec
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -150,3 +151,12 @@ async def test_the_access_token_is_kept_until_five_minutes_before_it_expires(
         "Bearer ya29.test-1",
         "Bearer ya29.test-2",
     ]
+
+
+async def test_a_relatives_push_says_whose_notice_it_is(google: FakeFcm, sender: FcmSender) -> None:
+    relative = msgspec.structs.replace(message(), for_citizen="anna-id")
+    assert (await sender.send(TOKEN, relative)).outcome == "sent"
+    assert google.seen[0].json()["message"]["data"] == {
+        "notice_id": NOTICE,
+        "for_citizen": "anna-id",
+    }

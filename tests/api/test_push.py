@@ -295,6 +295,38 @@ async def test_bad_registrations_are_refused_and_store_nothing(
     assert (await api.client.get("/v1/me/push-devices", headers=api.anna)).json() == []
 
 
+async def test_a_relative_with_a_power_of_attorney_gets_the_notices_it_covers(
+    api: Api, apple: FakeApns, senders: dict[str, PushSender]
+) -> None:
+    """Bent holds Anna's booking grant: her appointment notices reach his phone too,
+    marked as hers; her renewal notices do not; after revoking, nothing does."""
+    anna = api.demo.citizens[0].id
+    await register(api, api.anna, PHONE)
+    await register(api, api.bent, TABLET)  # Bent's own phone, registered as himself
+    held = await grant(api, ["booking"])
+    slot = (await free_slots(api, api.anna))[0]
+    assert (await book(api, for_anna(api), slot["id"])).status_code == 201
+    async with api.runtime.store.transaction() as uow:
+        await tell(uow, api.clock, anna, notice("renewal.rejected", ref="r/1"))
+    assert (await relay_due(api.runtime.store, api.clock, senders)).sent == 2
+    to_bent = [s.json() for s in apple.seen if s.token == TABLET]
+    to_anna = [s.json() for s in apple.seen if s.token == PHONE]
+    assert len(to_anna) == 2
+    (only,) = to_bent
+    assert only["for_citizen"] == anna
+    booked = (await api.client.get("/v1/me/notices", headers=api.anna)).json()["items"][-1]
+    assert booked["kind"] == "appointment.booked" and only["notice_id"] == booked["id"]
+    assert all("for_citizen" not in p for p in to_anna)
+
+    r = await api.client.post(f"/v1/me/proxies/{held['id']}/revoke", headers=api.anna)
+    assert r.status_code == 200, r.text
+    apple.seen.clear()
+    async with api.runtime.store.transaction() as uow:
+        await tell(uow, api.clock, anna, notice("appointment.booked", ref="a/2"))
+    await relay_due(api.runtime.store, api.clock, senders)
+    assert [s.token for s in apple.seen] == [PHONE]
+
+
 async def test_a_relative_under_a_power_of_attorney_cannot_add_a_phone(api: Api) -> None:
     await grant(api, ["booking", "messages", "medications", "wearables", "shares"])
     r = await register(api, for_anna(api))
