@@ -218,7 +218,7 @@ async def _settle(
 ) -> None:
     now = clock.now()
     attempts = item.attempts + 1
-    if item.created_at + PUSH_TTL <= now:
+    if not results and item.created_at + PUSH_TTL <= now:  # too old to push: not tried
         report.expired += 1
         await uow.outbox.settle(item.seq, now, "expired", item.attempts)
         return
