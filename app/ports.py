@@ -28,6 +28,7 @@ from app.domain.schedule import Closure, OpeningHours
 from app.domain.sharing import Share
 from app.domain.slots import Slot
 from app.domain.sources import StoredSource
+from app.domain.summary_links import SummaryLink
 from app.domain.waitlist import WaitlistEntry
 
 __all__ = [
@@ -65,6 +66,7 @@ __all__ = [
     "SlotRepository",
     "SourceRepository",
     "Store",
+    "SummaryLinkRepository",
     "TokenSigner",
     "UnitOfWork",
     "WaitlistRepository",
@@ -316,6 +318,11 @@ class PushDeviceRepository(Protocol):
     async def forget_token(self, platform: str, token: str) -> None: ...
 
 
+class SummaryLinkRepository(Protocol):
+    async def add(self, link: SummaryLink) -> None: ...
+    async def take(self, token_hash: str, now: datetime) -> SummaryLink | None: ...
+
+
 class PushSender(Protocol):
     """One push service (APNs or FCM) behind its adapter."""
 
@@ -440,6 +447,7 @@ class UnitOfWork(Protocol):
     shares: ShareRepository
     proxies: ProxyRepository
     push_devices: PushDeviceRepository
+    summary_links: SummaryLinkRepository
 
 
 class Store(Protocol):

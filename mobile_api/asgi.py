@@ -17,6 +17,7 @@ from app.ports import Clock
 from app.settings import Settings, load_settings
 from mobile_api.citizen import citizen_router
 from mobile_api.clinician import clinician_router
+from mobile_api.clinician.summary import open_summary_link
 from mobile_api.gateway import GatewayPairingController, gateway_router
 from mobile_api.jobs import resume_unfinished
 from mobile_api.problems import exception_handlers
@@ -28,7 +29,7 @@ from mobile_api.worker import work_forever
 
 __all__ = ["create_app"]
 
-_PUBLIC = ["^/health/", "^/schema", "^/.well-known/", "^/v1/auth/"]
+_PUBLIC = ["^/health/", "^/schema", "^/.well-known/", "^/v1/auth/", "^/v1/summary-links/"]
 
 
 def create_app(
@@ -72,6 +73,7 @@ def create_app(
             clinician_router,
             GatewayPairingController,
             gateway_router,
+            open_summary_link,
         ],
         lifespan=[lifespan],
         middleware=[DefineMiddleware(BearerAuth, exclude=_PUBLIC)],

@@ -24,6 +24,7 @@ from app.ports import (
     ShareRepository,
     SlotRepository,
     SourceRepository,
+    SummaryLinkRepository,
     WaitlistRepository,
 )
 from app.store.db import Connection
@@ -41,6 +42,7 @@ from app.store.repos.schedule import SqlSchedule
 from app.store.repos.sessions import SqlRefreshTokens
 from app.store.repos.sharing import SqlShares
 from app.store.repos.slots import SqlSlots
+from app.store.repos.summary_links import SqlSummaryLinks
 from app.store.repos.wearables import SqlDaily, SqlSamples, SqlSources
 
 __all__ = ["SqlUnitOfWork"]
@@ -73,3 +75,4 @@ class SqlUnitOfWork:
         self.shares: ShareRepository = SqlShares(conn)
         self.proxies: ProxyRepository = SqlProxies(conn)
         self.push_devices: PushDeviceRepository = SqlPushDevices(conn)
+        self.summary_links: SummaryLinkRepository = SqlSummaryLinks(conn)

@@ -9,6 +9,7 @@ Screenshots go to test-artifacts/summary-{da,en}.png at the repository root.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import os
 import re
@@ -343,3 +344,52 @@ async def test_the_served_page_renders_in_chromium(api: Api, browser: Browser) -
     pdf = await page.pdf(format="A4")
     assert len(PDF_PAGE.findall(pdf)) == 1
     await page.close()
+
+
+async def test_a_one_time_link_opens_in_chromium_without_a_token(
+    api: Api, browser: Browser
+) -> None:
+    """What a clinic system does: it asks for a link with the GP's token and hands it to
+    the browser, which navigates to it on a real server over loopback."""
+    import socket
+
+    import uvicorn
+
+    from mobile_api.asgi import create_app
+
+    days = days_back(30)
+    await send(api, api.anna, "blood_pressure_systolic", days, 152)
+    await send(api, api.anna, "blood_pressure_diastolic", days, 93)
+    await share(api, api.anna, metrics=["blood_pressure_systolic", "blood_pressure_diastolic"])
+    made = await api.client.post(
+        f"/v1/clinician/citizens/{api.demo.citizens[0].id}/summary/links",
+        json={"lang": "da"},
+        headers=api.gp,
+    )
+    assert made.status_code == 201, made.text
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(runtime=api.runtime), host="127.0.0.1", port=port, log_level="warning"
+        )
+    )
+    serving = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            await asyncio.sleep(0.02)
+        page = await browser.new_page(viewport={"width": 900, "height": 1200})
+        opened = await page.goto(f"http://127.0.0.1:{port}{made.json()['url']}")
+        assert opened is not None and opened.status == 200
+        assert await page.locator("script").count() == 0
+        body = await page.inner_text("body")
+        assert "Anna Jensen" in body and "Forhøjet hjemmeblodtryk" in body
+        ARTIFACTS.mkdir(exist_ok=True)
+        await page.screenshot(path=str(ARTIFACTS / "summary-link.png"), full_page=True)
+        reload = await page.reload()
+        assert reload is not None and reload.status == 404  # the link opened once
+        await page.close()
+    finally:
+        server.should_exit = True
+        await serving
