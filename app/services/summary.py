@@ -38,6 +38,7 @@ __all__ = [
     "MAX_PERIOD_DAYS",
     "SharedAccess",
     "build_summary",
+    "period",
     "clinic_thresholds",
     "set_thresholds",
     "shared_access",
@@ -263,7 +264,8 @@ def _metric_summary(
     )
 
 
-def _period(access: SharedAccess, first: date | None, last: date | None) -> tuple[date, date]:
+def period(access: SharedAccess, first: date | None, last: date | None) -> tuple[date, date]:
+    """The summary's first and last local day; 422 for a reversed or too long period."""
     end = last or access.today
     start = first or end - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
     if end < start:
@@ -286,7 +288,7 @@ async def build_summary(
 ) -> Summary:
     """The summary for the period (default: the 90 days up to today), audited."""
     access = await shared_access(uow, clock, clinician, citizen_id)
-    start, end = _period(access, first, last)
+    start, end = period(access, first, last)
     length = (end - start).days + 1
     citizen = access.citizen
     sources = {s.source_no: s for s in await uow.sources.for_citizen(citizen.id)}

@@ -9,10 +9,10 @@ from datetime import date
 from app.domain.identity import Principal, Role
 from app.domain.people import Language
 from app.domain.summary_links import LINK_TTL, SummaryLink
-from app.errors import Invalid, NotFound
+from app.errors import NotFound
 from app.ports import Clock, UnitOfWork
 from app.services.accounts import resolve_principal
-from app.services.summary import shared_access
+from app.services.summary import period, shared_access
 
 __all__ = ["create_link", "open_link"]
 
@@ -36,9 +36,7 @@ async def create_link(
     Refused (404 `not-shared`) when nothing is shared with them now, so a link is never
     handed out for a page that would not open.
     """
-    if first is not None and last is not None and first > last:
-        raise Invalid("from is after to")
-    await shared_access(uow, clock, clinician, citizen_id)
+    period(await shared_access(uow, clock, clinician, citizen_id), first, last)
     token = secrets.token_urlsafe(32)
     now = clock.now()
     link = SummaryLink(

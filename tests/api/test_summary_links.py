@@ -88,7 +88,12 @@ async def test_no_link_without_a_share_nor_for_another_clinic(api: Api) -> None:
         f"/v1/clinician/citizens/{anna}/summary/links", json={}, headers=other_gp
     )
     assert r.status_code == 404
-    for body in ({"lang": "fr"}, {"from": "2026-11-10", "to": "2026-11-01"}, {"days": 3}):
+    for body in (
+        {"lang": "fr"},
+        {"from": "2026-11-10", "to": "2026-11-01"},
+        {"from": "2025-01-01", "to": "2026-11-01"},  # over 366 days
+        {"days": 3},
+    ):
         r = await api.client.post(
             f"/v1/clinician/citizens/{anna}/summary/links", json=body, headers=api.gp
         )
