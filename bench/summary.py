@@ -193,6 +193,27 @@ def _sequential(
     return time.perf_counter() - start, latencies, size
 
 
+def _links(
+    client: httpx.Client, url: str, token: str, requests: int
+) -> tuple[float, list[float], list[float]]:
+    """`requests` times: make a one-time link with the GP's token, then open it without
+    one (the page). Wall seconds, and the latencies of making and of opening."""
+    made: list[float] = []
+    opened: list[float] = []
+    start = time.perf_counter()
+    for _ in range(requests):
+        t = time.perf_counter()
+        r = client.post(url, json={}, headers={"Authorization": f"Bearer {token}"})
+        made.append(time.perf_counter() - t)
+        assert r.status_code == 201, (url, r.status_code, r.text[:300])
+        page = url.split("/v1/")[0] + r.json()["url"]
+        t = time.perf_counter()
+        r = client.get(page)
+        opened.append(time.perf_counter() - t)
+        assert r.status_code == 200, (page, r.status_code, r.text[:300])
+    return time.perf_counter() - start, made, opened
+
+
 def _ms(values: list[float], q: float) -> float:
     return percentile(values, q) * 1000
 
@@ -451,6 +472,22 @@ def run(engine: str, db_url: str | None, args: argparse.Namespace) -> bool:
                 fhir,
                 kb=str(size // 1024),
             )
+            took, html, size = _sequential(client, base + path + ".html", served.gp, warm, n)
+            _row(
+                engine,
+                "GET .../summary.html (90 days), 1 in flight",
+                took,
+                html,
+                kb=str(size // 1024),
+            )
+            took, made, opened = _links(client, base + path + "/links", served.gp, n)
+            _row(
+                engine,
+                "POST .../summary/links, make a link (req_per_s = make+open pairs)",
+                took,
+                made,
+            )
+            _row(engine, "GET /v1/summary-links/{secret}, open it without a token", took, opened)
         env = served.server.env
         asyncio.run(_in_process(env, anna, args.rounds, engine))
         if args.profile:
