@@ -80,6 +80,11 @@ def _int(env: Mapping[str, str], key: str, default: int) -> int:
     return default if raw in (None, "") else int(raw)
 
 
+def _path(env: Mapping[str, str], key: str) -> Path | None:
+    raw = env.get(key)
+    return Path(raw) if raw else None
+
+
 def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
     """Build Settings from MINLAEGE_* variables; keyword overrides win (CLI flags, tests)."""
     e = os.environ if env is None else env
@@ -98,15 +103,15 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "oidc_client_id": e.get("MINLAEGE_OIDC_CLIENT_ID", "minlaege-app"),
         "access_token_seconds": _int(e, "MINLAEGE_ACCESS_TOKEN_SECONDS", 600),
         "refresh_token_seconds": _int(e, "MINLAEGE_REFRESH_TOKEN_SECONDS", 30 * 24 * 3600),
-        "blob_dir": e.get("MINLAEGE_BLOB_DIR") or None,
+        "blob_dir": _path(e, "MINLAEGE_BLOB_DIR"),
         "max_json_body": _int(e, "MINLAEGE_MAX_JSON_BODY", 1024 * 1024),
         "max_upload_body": _int(e, "MINLAEGE_MAX_UPLOAD_BODY", 4 * 1024**3),
-        "apns_key_file": e.get("MINLAEGE_APNS_KEY_FILE") or None,
+        "apns_key_file": _path(e, "MINLAEGE_APNS_KEY_FILE"),
         "apns_key_id": e.get("MINLAEGE_APNS_KEY_ID") or None,
         "apns_team_id": e.get("MINLAEGE_APNS_TEAM_ID") or None,
         "apns_topic": e.get("MINLAEGE_APNS_TOPIC") or None,
         "apns_url": e.get("MINLAEGE_APNS_URL") or "https://api.push.apple.com",
-        "fcm_service_account_file": e.get("MINLAEGE_FCM_SERVICE_ACCOUNT_FILE") or None,
+        "fcm_service_account_file": _path(e, "MINLAEGE_FCM_SERVICE_ACCOUNT_FILE"),
         "fcm_url": e.get("MINLAEGE_FCM_URL") or "https://fcm.googleapis.com",
         "worker_interval_seconds": float(e.get("MINLAEGE_WORKER_INTERVAL_SECONDS") or 2.0),
     }

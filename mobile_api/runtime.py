@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import msgspec
@@ -87,10 +88,12 @@ class Runtime:
                 base_url=settings.apns_url,
             )
         if settings.fcm_service_account_file is not None:
-            account = msgspec.json.decode(
-                settings.fcm_service_account_file.read_bytes(), type=ServiceAccount
+            senders["fcm"] = FcmSender(
+                client,
+                the_clock,
+                _service_account(settings.fcm_service_account_file),
+                base_url=settings.fcm_url,
             )
-            senders["fcm"] = FcmSender(client, the_clock, account, base_url=settings.fcm_url)
         store = await open_store(settings.db_url)
         return cls(
             settings=settings,
@@ -130,3 +133,11 @@ class Runtime:
         await self.store.close()
         if self._owns_http:
             await self.http.aclose()
+
+
+def _service_account(path: Path) -> ServiceAccount:
+    """The Google key file, or a start-up error that names the setting and the problem."""
+    try:
+        return msgspec.json.decode(path.read_bytes(), type=ServiceAccount)
+    except (OSError, msgspec.DecodeError) as exc:
+        raise ValueError(f"MINLAEGE_FCM_SERVICE_ACCOUNT_FILE ({path}): {exc}") from exc

@@ -261,3 +261,16 @@ def test_worker_once_reports_what_it_did_and_half_a_push_setup_is_refused(
     assert half.returncode == 2
     error = json.loads(half.stderr)["error"]
     assert "MINLAEGE_APNS_TOPIC" in error["detail"]
+    not_a_key = tmp_path / "service-account.json"
+    not_a_key.write_text('{"project_id": "p"}')
+    bad = run(
+        "worker",
+        "--once",
+        "--db",
+        db_url,
+        cwd=tmp_path,
+        env={"MINLAEGE_FCM_SERVICE_ACCOUNT_FILE": str(not_a_key)},
+    )
+    assert bad.returncode == 2
+    detail = json.loads(bad.stderr)["error"]["detail"]
+    assert "MINLAEGE_FCM_SERVICE_ACCOUNT_FILE" in detail and "client_email" in detail
