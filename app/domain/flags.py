@@ -172,7 +172,9 @@ def _weight(m: Mapping[str, MetricSummary], t: Thresholds) -> list[Flag]:
                     worst, worst_pair = change, (earlier.value, later.value)
     limit = _n(t.weight_change_pct)
     span = _n(t.weight_window_days)
-    if worst_pair is not None and abs(worst) > t.weight_change_pct:
+    # compared as shown, to one decimal: a day's weight is kept to the gram, so a change
+    # of exactly 5 % weighed in pounds (220 → 231 lb) comes out as 5.0005 % in kg
+    if worst_pair is not None and abs(round(worst, 1)) > t.weight_change_pct:
         a, b = worst_pair
         return [
             _flag(
