@@ -5,7 +5,7 @@ triggers off. One citizen per column, so each break is found where it was made."
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -85,7 +85,7 @@ def _sqlite_path(db_url: str) -> Path:
     return Path(db_url.removeprefix("sqlite:///"))
 
 
-async def _execute_untriggered(db_url: str, statements: list[tuple[str, tuple[str, ...]]]) -> None:
+async def _execute_untriggered(db_url: str, statements: Sequence[tuple[str, tuple[str]]]) -> None:
     """Run UPDATEs on audit_log with its append-only triggers switched off."""
     if db_url.startswith("sqlite"):
         con = sqlite3.connect(_sqlite_path(db_url))
