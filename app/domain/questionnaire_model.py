@@ -22,6 +22,7 @@ __all__ = [
     "EXT_ORDINAL",
     "EXT_TRANSLATION",
     "ITEM_TYPES",
+    "MAX_DEPTH",
     "MAX_STRING",
     "OPERATORS",
     "VALUE_SUFFIX",
@@ -63,6 +64,8 @@ ITEM_TYPES = ("group", "display", *ANSWERABLE)
 OPERATORS = ("exists", "=", "!=", ">", "<", ">=", "<=")
 #: a free-text answer longer than this is refused (a GP reads it, not a novel)
 MAX_STRING = 2000
+#: items nest at most this deep (a group in a group …), which also bounds recursion
+MAX_DEPTH = 10
 
 _LINK_ID = re.compile(r"[A-Za-z0-9.\-_]{1,64}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -220,7 +223,9 @@ def _translation(sibling: Any) -> str | None:
     for ext in _objects(sibling.get("extension") if isinstance(sibling, dict) else None):
         if ext.get("url") != EXT_TRANSLATION:
             continue
-        parts = {p.get("url"): p for p in _objects(ext.get("extension"))}
+        parts = {
+            p["url"]: p for p in _objects(ext.get("extension")) if isinstance(p.get("url"), str)
+        }
         lang = parts.get("lang", {}).get("valueCode")
         content = parts.get("content", {}).get("valueString")
         english = isinstance(lang, str) and lang.lower().split("-")[0] == "en"
@@ -233,11 +238,12 @@ def _objects(raw: Any) -> list[dict[str, Any]]:
     return [x for x in raw if isinstance(x, dict)] if isinstance(raw, list) else []
 
 
-def _link_ids(items: Any, into: set[str]) -> set[str]:
+def _link_ids(items: Any, into: set[str], depth: int = 1) -> set[str]:
     for raw in _objects(items):
         if isinstance(raw.get("linkId"), str):
             into.add(raw["linkId"])
-        _link_ids(raw.get("item"), into)
+        if depth < MAX_DEPTH:
+            _link_ids(raw.get("item"), into, depth + 1)
     return into
 
 
@@ -255,7 +261,7 @@ class _Checker:
     def problem(self, pointer: str, message: str, link_id: str | None = None) -> None:
         self.problems.append(FieldProblem(pointer=pointer, message=message, link_id=link_id))
 
-    def item(self, raw: Any, ptr: str, parent: str | None) -> None:
+    def item(self, raw: Any, ptr: str, parent: str | None, depth: int = 1) -> None:
         if not isinstance(raw, dict):
             self.problem(ptr, "an item must be a JSON object")
             return
@@ -313,9 +319,11 @@ class _Checker:
                 max_value=bounds[1],
                 parent=parent,
             )
-        if kind == "group" and isinstance(children, list):
+        if kind == "group" and isinstance(children, list) and depth >= MAX_DEPTH:
+            self.problem(f"{ptr}/item", f"groups nest at most {MAX_DEPTH} deep", lid)
+        elif kind == "group" and isinstance(children, list):
             for i, child in enumerate(children):
-                self.item(child, f"{ptr}/item/{i}", lid)
+                self.item(child, f"{ptr}/item/{i}", lid, depth + 1)
 
     def options(
         self, raw: dict[str, Any], ptr: str, lid: str | None, kind: str | None
@@ -377,7 +385,9 @@ class _Checker:
         """minValue/maxValue: only on integer/decimal/date items, of the item's own type."""
         found: dict[str, tuple[float | str, int | float | date]] = {}
         for j, ext in enumerate(_objects(raw.get("extension"))):
-            name = {EXT_MIN: "minValue", EXT_MAX: "maxValue"}.get(ext.get("url", ""))
+            url = ext.get("url")
+            names = {EXT_MIN: "minValue", EXT_MAX: "maxValue"}
+            name = names.get(url) if isinstance(url, str) else None
             if name is None:
                 continue
             eptr = f"{ptr}/extension/{j}"

@@ -102,7 +102,8 @@ class _Response:
             self.problem(f"{ptr}/linkId", f"{lid} is given more than once", lid)
             return
         self.where[lid] = ptr
-        if group is not None and group not in self.ancestors(idef):
+        misplaced = group is not None and group not in self.ancestors(idef)
+        if misplaced:
             self.problem(ptr, f"{lid} does not belong to group {group}", lid)
         answers = raw.get("answer")
         if idef.type not in ANSWERABLE:
@@ -110,7 +111,8 @@ class _Response:
                 self.problem(
                     f"{ptr}/answer", f"{lid} is a {idef.type} item; it takes no answer", lid
                 )
-            if idef.type == "group":
+            if idef.type == "group" and not misplaced:
+                # only along the definition's own nesting: recursion stays within MAX_DEPTH
                 self.items(raw.get("item"), f"{ptr}/item", lid)
             elif "item" in raw:
                 self.problem(f"{ptr}/item", f"{lid} is a display item; it has no items", lid)
@@ -223,6 +225,9 @@ def check_response(
     earlier questions can be named); a disabled group disables everything in it.
     """
     walk = _Response(defn)
+    if not isinstance(response, dict):
+        walk.problem("", "a QuestionnaireResponse must be a JSON object")
+        return None, walk.problems
     if response.get("resourceType") != "QuestionnaireResponse":
         walk.problem("/resourceType", "resourceType must be 'QuestionnaireResponse'")
     if response.get("status") not in ("completed", "amended"):
@@ -237,7 +242,8 @@ def check_response(
         on = own and (idef.parent is None or enabled[idef.parent])
         enabled[lid] = on
         if not on and lid in walk.answered:
-            walk.problem(walk.where[lid], f"{lid} is answered but not enabled (enableWhen)", lid)
+            why = "its enableWhen does not hold" if not own else f"group {idef.parent} is not"
+            walk.problem(walk.where[lid], f"{lid} is answered but not enabled: {why}", lid)
         elif on and idef.required and lid not in walk.answered:
             walk.problem("/item", f"{lid} is required but not answered", lid)
         elif on and lid in walk.values:

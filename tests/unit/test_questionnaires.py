@@ -843,3 +843,46 @@ def test_choice_labels_take_the_english_display() -> None:
     )
     reason = triage(defn, accepted(defn, coded("c", "y"))).reasons[0]
     assert (reason.text_da, reason.text_en) == ('Svar: "Ja"', 'Answer: "Yes"')
+
+
+# --- robustness ----------------------------------------------------------------------
+
+
+def test_malformed_json_shapes_are_problems_not_crashes() -> None:
+    bad = body(
+        "not an item",
+        {"linkId": ["a"], "type": {"x": 1}, "text": 3},
+        question("b", "integer", extension=[{"url": ["x"]}, "junk"], enableWhen="b"),
+        question(
+            "c", "boolean", _text={"extension": [{"url": TRANSLATION, "extension": [{"url": []}]}]}
+        ),
+        question("d", "boolean", enableWhen=[{"question": ["c"], "operator": 1}]),
+    )
+    defn, problems = check_definition(bad)
+    assert defn is None
+    assert {p.pointer for p in problems} == {
+        "/questionnaire/item/0",
+        "/questionnaire/item/1/linkId",
+        "/questionnaire/item/1/type",
+        "/questionnaire/item/1/text",
+        "/questionnaire/item/2/enableWhen",
+        "/questionnaire/item/4/enableWhen/0/question",
+        "/questionnaire/item/4/enableWhen/0/operator",
+        "/questionnaire/item/4/enableWhen/0",
+    }
+    ok = define(question("a", "boolean"))
+    answers, problems = check_response(
+        ok, {"resourceType": "QuestionnaireResponse", "status": "completed", "item": {"x": 1}}
+    )
+    assert answers is None and pointers(problems) == {("/item", None)}
+
+
+def test_groups_nest_at_most_ten_deep() -> None:
+    deep: dict[str, Any] = question("leaf", "boolean")
+    for level in range(10):
+        deep = group(f"g{level}", deep)
+    defn, problems = check_definition(body(question("top", "boolean"), deep))
+    assert defn is None
+    assert [(p.link_id, "at most 10" in p.message) for p in problems] == [("g0", True)]
+    shallow = group("g1", group("g2", question("leaf", "boolean")))
+    assert "leaf" in define(shallow).items
