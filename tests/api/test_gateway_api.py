@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -13,6 +15,8 @@ BP = "1E8A0058007800E807030F081E003C00010000"  # 138/88 mmHg, pulse 60, 2024-03-
 GLUCOSE = "020500E807030F07000064B011"  # seq 5, 100 mg/dL = 5.5507 mmol/L, 2024-03-15 07:00
 HR = "0055"  # 85 bpm, no time
 FORM = {"content-type": "application/x-www-form-urlencoded"}
+PROBLEMS = "https://minlaege.dk/problems/"
+MIB = 1024 * 1024
 
 
 async def _pair(api: Api, who: dict[str, str] | None = None) -> dict[str, str]:
@@ -149,17 +153,62 @@ async def test_upload_decodes_stores_and_dedupes(api: Api) -> None:
 
 async def test_batch_limits_and_shape(api: Api) -> None:
     headers = await _token(api, await _pair(api))
-    too_many = {"readings": [reading(f"r{i}", HR, uuid="2A37") for i in range(1001)]}
-    assert (
-        await api.client.post("/v1/gateway/readings", json=too_many, headers=headers)
-    ).status_code in (400, 413)
+    at_most = {
+        "readings": [
+            reading(
+                f"r{i}", HR, uuid="2A37", received_at=f"2024-03-15T07:{i // 60:02}:{i % 60:02}Z"
+            )
+            for i in range(1000)
+        ]
+    }
+    r = await api.client.post("/v1/gateway/readings", json=at_most, headers=headers)
+    assert r.status_code == 200 and r.json()["accepted"] == 1000
+    too_many = {"readings": [reading(f"s{i}", HR, uuid="2A37") for i in range(1001)]}
+    r = await api.client.post("/v1/gateway/readings", json=too_many, headers=headers)
+    assert (r.status_code, r.json()["type"]) == (400, PROBLEMS + "validation")
     # a gateway cannot name a citizen: unknown fields are refused, nothing stored
     other = {"readings": [reading("x", HR, uuid="2A37")], "citizen_id": api.demo.citizens[1].id}
-    assert (
-        await api.client.post("/v1/gateway/readings", json=other, headers=headers)
-    ).status_code == 400
+    r = await api.client.post("/v1/gateway/readings", json=other, headers=headers)
+    assert (r.status_code, r.json()["type"]) == (400, PROBLEMS + "validation")
     empty = await api.client.post("/v1/gateway/readings", json={"readings": []}, headers=headers)
-    assert empty.status_code == 400
+    assert (empty.status_code, empty.json()["type"]) == (400, PROBLEMS + "validation")
+    q = "/v1/me/daily?metric=heart_rate&from=2024-03-15&to=2024-03-15"
+    days = (await api.client.get(q, headers=api.anna)).json()["days"]
+    assert days[0]["count"] == 1000  # the accepted batch, nothing from the refused ones
+
+
+def _padded(body: dict[str, Any], size: int) -> bytes:
+    """`body` as JSON followed by spaces up to exactly `size` bytes (still valid JSON)."""
+    raw = json.dumps(body).encode()
+    assert len(raw) < size
+    return raw + b" " * (size - len(raw))
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+async def test_a_body_over_1_mib_gets_413(api: Api, chunked: bool) -> None:
+    """docs/gateway.md: at most 1 MiB (1,048,576 bytes); one byte more is refused whole."""
+    headers = {**await _token(api, await _pair(api)), "content-type": "application/json"}
+
+    def content(raw: bytes) -> bytes | AsyncIterator[bytes]:
+        if not chunked:
+            return raw
+
+        async def chunks() -> AsyncIterator[bytes]:
+            for i in range(0, len(raw), 65536):
+                yield raw[i : i + 65536]
+
+        return chunks()
+
+    fits = _padded({"readings": [reading("fits", HR, uuid="2A37")]}, MIB)
+    r = await api.client.post("/v1/gateway/readings", content=content(fits), headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["accepted"] == 1
+    over = _padded({"readings": [reading("over", HR, uuid="2A37")]}, MIB + 1)
+    r = await api.client.post("/v1/gateway/readings", content=content(over), headers=headers)
+    assert r.status_code == 413, r.text
+    assert r.json()["type"] == PROBLEMS + "too-large"
+    q = "/v1/me/daily?metric=heart_rate&from=2024-03-15&to=2024-03-15"
+    assert (await api.client.get(q, headers=api.anna)).json()["days"][0]["count"] == 1
 
 
 async def test_revoked_gateway_is_refused_everywhere(api: Api) -> None:
