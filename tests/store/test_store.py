@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -73,9 +74,20 @@ async def test_failed_transaction_writes_nothing(store: Store) -> None:
         assert await uow.clinics.get("k1") is None
 
 
-async def test_duplicate_subject_is_refused_and_rolled_back(store: Store) -> None:
+def _engine_error(db_url: str, postgres_error: str) -> type[Exception]:
+    """The error each engine's driver raises: sqlite3's IntegrityError for every broken
+    constraint and trigger, asyncpg's own class per kind on PostgreSQL."""
+    if db_url.startswith("sqlite"):
+        return sqlite3.IntegrityError
+    import asyncpg
+
+    error: type[Exception] = getattr(asyncpg.exceptions, postgres_error)
+    return error
+
+
+async def test_duplicate_subject_is_refused_and_rolled_back(store: Store, db_url: str) -> None:
     await _citizen(store, "c1")
-    with pytest.raises(Exception):  # noqa: B017 - each engine raises its own IntegrityError
+    with pytest.raises(_engine_error(db_url, "UniqueViolationError"), match="subject"):
         async with store.transaction() as uow:
             await uow.clinics.add(Clinic(id="k9", name="Klinik", created_at=T0))
             await uow.citizens.add(
@@ -85,8 +97,8 @@ async def test_duplicate_subject_is_refused_and_rolled_back(store: Store) -> Non
         assert await uow.clinics.get("k9") is None
 
 
-async def test_foreign_keys_are_enforced(store: Store) -> None:
-    with pytest.raises(Exception):  # noqa: B017
+async def test_foreign_keys_are_enforced(store: Store, db_url: str) -> None:
+    with pytest.raises(_engine_error(db_url, "ForeignKeyViolationError")):
         async with store.transaction() as uow:
             await uow.gateways.add(Gateway(id="g1", citizen_id="nobody", name="x", created_at=T0))
 
@@ -106,7 +118,7 @@ async def test_gateway_revoke_is_scoped_to_its_citizen(store: Store) -> None:
         assert await uow.gateways.for_citizen("c2") == []
 
 
-async def test_audit_log_is_append_only_in_the_engine(store: Store) -> None:
+async def test_audit_log_is_append_only_in_the_engine(store: Store, db_url: str) -> None:
     await _citizen(store)
     clock = FixedClock(T0)
     async with store.transaction() as uow:
@@ -120,7 +132,7 @@ async def test_audit_log_is_append_only_in_the_engine(store: Store) -> None:
     from app.store.uow import SqlUnitOfWork
 
     for sql in ("UPDATE audit_log SET action = 'z'", "DELETE FROM audit_log"):
-        with pytest.raises(Exception, match="append-only"):
+        with pytest.raises(_engine_error(db_url, "RaiseError"), match="append-only"):
             async with store.transaction() as uow:
                 assert isinstance(uow, SqlUnitOfWork)
                 await uow.connection.execute(sql)

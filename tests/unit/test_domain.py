@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+from cryptography.exceptions import InvalidTag
 
 from adapters.identity.cpr_vault import AesGcmCprVault
 from app.domain.identity import assurance_at_least
@@ -69,5 +70,5 @@ def test_cpr_vault_hashes_stably_and_seals_reversibly() -> None:
     assert "0101501234" not in sealed
     assert sealed != vault.seal("0101501234")  # fresh nonce each time
     assert vault.open(sealed) == "0101501234"
-    with pytest.raises(Exception):  # noqa: B017 - AES-GCM raises InvalidTag
+    with pytest.raises(InvalidTag):
         other.open(sealed)
