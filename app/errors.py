@@ -18,9 +18,13 @@ class DomainError(Exception):
     #: stable slug, part of the problem type URI
     kind: str = "error"
 
-    def __init__(self, detail: str, *, kind: str | None = None) -> None:
+    def __init__(
+        self, detail: str, *, kind: str | None = None, errors: list[dict[str, str]] | None = None
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
+        #: one entry per problem found (validation), each naming where it is
+        self.errors: list[dict[str, str]] = list(errors or [])
         if kind is not None:
             self.kind = kind
 

@@ -70,6 +70,17 @@ TITLES: dict[str, tuple[str, str]] = {
     "not-shared": ("Ingen delte data", "No shared data"),
     "no-proxy": ("Du har ikke fuldmagt", "You hold no power of attorney"),
     "proxy-scope": ("Fuldmagten dækker ikke dette", "The power of attorney does not cover this"),
+    "invalid-questionnaire": ("Spørgeskemaet er ikke gyldigt", "The questionnaire is not valid"),
+    "invalid-response": (
+        "Svarene passer ikke til spørgeskemaet",
+        "The answers do not fit the questionnaire",
+    ),
+    "already-submitted": (
+        "Spørgeskemaet er allerede besvaret",
+        "The questionnaire is already answered",
+    ),
+    "questionnaire-not-found": ("Spørgeskemaet findes ikke", "No such questionnaire"),
+    "not-open": ("Punktet er ikke åbent", "The item is not open"),
     "error": ("Fejl", "Error"),
 }
 
@@ -137,7 +148,12 @@ def _domain(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem
     status = next((code for cls, code in _DOMAIN_STATUS if isinstance(exc, cls)), 400)
     headers = {"WWW-Authenticate": 'Bearer realm="minlaege"'} if status == 401 else None
     return problem_response(
-        request, status=status, kind=exc.kind, detail=exc.detail, headers=headers
+        request,
+        status=status,
+        kind=exc.kind,
+        detail=exc.detail,
+        errors=[dict(e) for e in exc.errors],
+        headers=headers,
     )
 
 

@@ -3,7 +3,10 @@
 Each pass, every couple of seconds:
 1. waitlist offers whose hold ran out go to the next in line (`sweep_lapsed_offers`);
 2. appointments due a reminder get one (`send_reminders`);
-3. due notices are pushed to the citizens' phones, when a push service is configured.
+3. PRO questionnaires whose time has come are opened (`open_due`);
+4. active shares not evaluated for a few hours get their inbox items brought up to date
+   (`sweep_flags`: data that stop arriving raise "missing data");
+5. due notices are pushed to the citizens' phones, when a push service is configured.
 
 `minlaege serve` runs it in the app's lifespan, and `minlaege worker` runs it on its own.
 Several may run at once: each step claims its rows in a transaction. A failing pass is
@@ -19,7 +22,9 @@ import logging
 import msgspec
 
 from app.services.booking import sweep_lapsed_offers
+from app.services.inbox import sweep_flags
 from app.services.push import RELAY_BATCH, RelayReport, relay_due
+from app.services.questionnaires import open_due
 from app.services.reminders import send_reminders
 from mobile_api.runtime import Runtime
 
@@ -31,11 +36,19 @@ _log = logging.getLogger("minlaege.worker")
 class WorkReport(msgspec.Struct, kw_only=True):
     offers_passed_on: int = 0
     reminders: int = 0
+    questionnaires_opened: int = 0
+    inbox_changes: int = 0
     push: RelayReport = msgspec.field(default_factory=RelayReport)
 
     @property
     def anything(self) -> bool:
-        return bool(self.offers_passed_on or self.reminders or self.push.rows)
+        return bool(
+            self.offers_passed_on
+            or self.reminders
+            or self.questionnaires_opened
+            or self.inbox_changes
+            or self.push.rows
+        )
 
 
 async def work_once(runtime: Runtime) -> WorkReport:
@@ -43,6 +56,8 @@ async def work_once(runtime: Runtime) -> WorkReport:
     report = WorkReport(
         offers_passed_on=await sweep_lapsed_offers(runtime.store, runtime.clock),
         reminders=await send_reminders(runtime.store, runtime.clock),
+        questionnaires_opened=await open_due(runtime.store, runtime.clock),
+        inbox_changes=await sweep_flags(runtime.store, runtime.clock),
     )
     while runtime.senders:
         done = await relay_due(runtime.store, runtime.clock, runtime.senders)

@@ -23,6 +23,10 @@ NoticeKind = Literal[
     "renewal.approved",
     "renewal.rejected",
     "consultation.answered",
+    "questionnaire.due",
+    "questionnaire.answered",
+    "questionnaire.call",
+    "inbox.book",
 ]
 
 #: (Danish title, Danish body, English title, English body); `{…}` filled from params
@@ -75,6 +79,33 @@ NOTICE_TEXTS: dict[str, tuple[str, str, str, str]] = {
         "Answer from your doctor",
         "Your e-consultation has an answer: {subject}",
     ),
+    # PRO: the lock screen never shows health details; the title names no condition
+    "questionnaire.due": (
+        "Nyt spørgeskema",
+        "Din læge beder dig svare på et spørgeskema: {title}",
+        "New questionnaire",
+        "Your doctor asks you to answer a questionnaire: {title_en}",
+    ),
+    "questionnaire.answered": (
+        "Svar fra lægen",
+        "{message}",
+        "Answer from your doctor",
+        "{message_en}",
+    ),
+    "questionnaire.call": (
+        "Kontakt lægen i dag",
+        "{message}",
+        "Contact your doctor today",
+        "{message_en}",
+    ),
+    "inbox.book": (
+        "Lægen vil gerne se dig",
+        "Klinikken vil gerne se dig til en konsultation. Du får et tilbud om en tid i appen,"
+        " når der er en ledig.",
+        "Your doctor would like to see you",
+        "The clinic would like to see you for a consultation. You will be offered an"
+        " appointment in the app when one is free.",
+    ),
 }
 
 
@@ -101,6 +132,8 @@ _SCOPE_OF = {
     "waitlist": "booking",
     "renewal": "medications",
     "consultation": "messages",
+    "questionnaire": "questionnaires",
+    "inbox": "booking",
 }
 
 

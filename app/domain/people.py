@@ -38,6 +38,8 @@ class ClinicRules(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     photos_enabled: bool = True
     #: an e-consultation is answered within this many working days
     answer_working_days: int = 3
+    #: the number a citizen is told to call after a red questionnaire answer
+    phone: str = ""
 
 
 class Clinic(msgspec.Struct, frozen=True, kw_only=True):

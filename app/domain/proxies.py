@@ -15,7 +15,7 @@ import msgspec
 
 __all__ = ["PROXY_SCOPES", "ProxyGrant", "ProxyScope"]
 
-ProxyScope = Literal["booking", "messages", "medications", "wearables", "shares"]
+ProxyScope = Literal["booking", "messages", "medications", "wearables", "shares", "questionnaires"]
 PROXY_SCOPES: tuple[str, ...] = get_args(ProxyScope)
 
 

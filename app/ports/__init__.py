@@ -30,6 +30,7 @@ from app.domain.slots import Slot
 from app.domain.sources import StoredSource
 from app.domain.summary_links import SummaryLink
 from app.domain.waitlist import WaitlistEntry
+from app.ports.inbox import InboxPageRow, InboxRepository, QuestionnaireRepository
 
 __all__ = [
     "AppointmentRepository",
@@ -48,12 +49,15 @@ __all__ = [
     "IdTokenClaims",
     "IdTokenVerifier",
     "ImportRepository",
+    "InboxPageRow",
+    "InboxRepository",
     "MedicationRepository",
     "OutboxRepository",
     "PhotoCleaner",
     "ProxyRepository",
     "PushDeviceRepository",
     "PushSender",
+    "QuestionnaireRepository",
     "ReadingLogKey",
     "ReadingLogRow",
     "RefreshTokenRecord",
@@ -284,6 +288,12 @@ class ShareRepository(Protocol):
     async def set_thresholds(
         self, citizen_id: str, values: dict[str, float], by: str, at: datetime
     ) -> None: ...
+    async def active_for_citizen(self, citizen_id: str, now: datetime) -> list[Share]: ...
+    async def flags_due(self, before: datetime, now: datetime, limit: int) -> list[Share]:
+        """Active shares whose flags were last evaluated before `before` (or never)."""
+        ...
+
+    async def flags_checked(self, citizen_id: str, share_id: str, at: datetime) -> None: ...
 
 
 class ProxyRepository(Protocol):
@@ -384,6 +394,11 @@ class DailyRepository(Protocol):
         self, citizen_id: str, metric: str, first: str, last: str
     ) -> list[DailyRow]: ...
     async def last_day(self, citizen_id: str, metric: str) -> str | None: ...
+    async def series_many(
+        self, citizen_id: str, metrics: Sequence[str], first: str, last: str
+    ) -> dict[str, list[DailyRow]]:
+        """`series` of several metrics in one read, by metric."""
+        ...
 
 
 class ImportRepository(Protocol):
@@ -448,6 +463,8 @@ class UnitOfWork(Protocol):
     proxies: ProxyRepository
     push_devices: PushDeviceRepository
     summary_links: SummaryLinkRepository
+    inbox: InboxRepository
+    questionnaires: QuestionnaireRepository
 
 
 class Store(Protocol):

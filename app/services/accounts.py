@@ -10,6 +10,7 @@ from app.domain.people import Citizen, Language, normalise_cpr
 from app.domain.time import valid_timezone
 from app.errors import Invalid, NotFound, Unauthenticated
 from app.ports import Clock, CprVault, UnitOfWork
+from app.services.inbox import refresh_measurements
 from app.services.ingest import rezone
 
 __all__ = ["ProfileChange", "ensure_citizen", "resolve_principal", "update_profile"]
@@ -108,7 +109,9 @@ class ProfileChange(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     language: Language | None = None
 
 
-async def update_profile(uow: UnitOfWork, citizen_id: str, change: ProfileChange) -> Citizen:
+async def update_profile(
+    uow: UnitOfWork, citizen_id: str, change: ProfileChange, *, clock: Clock | None = None
+) -> Citizen:
     citizen = await uow.citizens.get(citizen_id)
     if citizen is None:
         raise NotFound("no such citizen")
@@ -125,4 +128,6 @@ async def update_profile(uow: UnitOfWork, citizen_id: str, change: ProfileChange
     await uow.citizens.update(updated)
     if updated.timezone != citizen.timezone:
         await rezone(uow, citizen_id, citizen.timezone)  # days are local: rebuild them
+        if clock is not None:
+            await refresh_measurements(uow, clock, citizen_id)
     return updated

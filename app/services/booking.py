@@ -36,6 +36,7 @@ __all__ = [
     "join_waitlist",
     "leave_waitlist",
     "offer_freed_slot",
+    "offer_slot_to",
     "reschedule",
     "sweep_lapsed_offers",
 ]
@@ -252,10 +253,20 @@ async def _release(uow: UnitOfWork, clock: Clock, clinic: Clinic, slot_id: str) 
 
 async def offer_freed_slot(uow: UnitOfWork, clock: Clock, clinic: Clinic, slot: Slot) -> bool:
     """Hold a free slot for the first citizen waiting for one like it; False if nobody."""
-    now = clock.now()
     entry = await uow.waitlist.next_in_line(clinic.id, slot.kind, slot.id, slot.starts_at)
     if entry is None:
         return False
+    return await offer_slot_to(uow, clock, clinic, slot, entry)
+
+
+async def offer_slot_to(
+    uow: UnitOfWork, clock: Clock, clinic: Clinic, slot: Slot, entry: WaitlistEntry
+) -> bool:
+    """Hold a free slot for one waitlist entry and tell them; False if it is not free.
+
+    The clinic's inbox uses this to offer a consultation to a patient it wants to see.
+    """
+    now = clock.now()
     until = now + timedelta(minutes=clinic.rules.waitlist_hold_minutes)
     if not await uow.slots.hold(clinic.id, slot.id, entry.citizen_id, until, now):
         return False

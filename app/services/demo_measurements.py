@@ -17,6 +17,7 @@ from app.domain.samples import Sample, Source, SourceKind
 from app.domain.sharing import Share
 from app.domain.time import to_ms
 from app.ports import Clock, UnitOfWork
+from app.services.inbox import refresh_measurements
 from app.services.sync import apply_sync
 
 __all__ = ["DEMO_SHARED", "seed_measurements"]
@@ -91,4 +92,6 @@ async def seed_measurements(
                 created_at=now,
             )
         )
+    # the inbox item comes from the same evaluation that data arriving runs
+    await refresh_measurements(uow, clock, citizen_id, zone=zone)
     return share_id

@@ -45,6 +45,7 @@ from app.ports import (
     UnitOfWork,
 )
 from app.services.audit import event_for, record
+from app.services.inbox import refresh_measurements
 from app.services.ingest import reroll
 from app.services.sample_rows import SourceNumbers, sample_row
 
@@ -429,8 +430,17 @@ async def store_many(
         answers.append([o for o in out if o is not None])
     if rows:
         exact = await uow.samples.insert(list(rows)) == len(rows)
+        zones = {b.citizen_id: b.zone for b in batches}
         for citizen_id in citizens:
             await _roll_up(uow, log, citizen_id, added[citizen_id], bounds[citizen_id], exact=exact)
+            if added[citizen_id]:
+                await refresh_measurements(
+                    uow,
+                    clock,
+                    citizen_id,
+                    {metric.value for metric, _ in added[citizen_id]},
+                    zone=zones[citizen_id],
+                )
     return answers
 
 

@@ -27,6 +27,7 @@ from app.domain.samples import Rejected, RejectReason, Sample
 from app.domain.sources import ranked
 from app.domain.time import local_day_bounds, to_ms
 from app.ports import Clock, DailyRow, SampleRow, Store, UnitOfWork
+from app.services.inbox import refresh_measurements
 from app.services.sample_rows import SourceNumbers, sample_row
 
 __all__ = ["BATCH", "ImportReport", "ItemSource", "ingest", "reroll", "rezone"]
@@ -144,6 +145,7 @@ async def ingest(
             report.duplicates += len(rows) - stored
         if report.samples_stored:
             await reroll(uow, citizen_id, touched)
+            await refresh_measurements(uow, clock, citizen_id, [m.value for m in touched])
     report.rejected = sum(reasons.values())
     report.rejected_reasons.update(reasons)
     report.seconds = round(time.perf_counter() - began, 3)

@@ -16,8 +16,13 @@ from app.errors import Conflict, Invalid, NotFound
 from app.ports import Clock, UnitOfWork
 from app.services.audit import event_for, record
 from app.services.booking import clinic_of
+from app.services.inbox import evaluate_share
+from app.services.summary import thresholds_for
 
-__all__ = ["NewShare", "create_share", "revoke_share"]
+__all__ = ["SHARE_SCOPES", "NewShare", "create_share", "revoke_share"]
+
+#: what a share may name besides metrics: the citizen's PRO answers, in the FHIR bundle
+SHARE_SCOPES = ("questionnaires",)
 
 #: a share lasts at most two years; the citizen can renew it
 MAX_SHARE_DAYS = 731
@@ -39,7 +44,7 @@ async def create_share(uow: UnitOfWork, clock: Clock, citizen: Principal, new: N
     clinic = await clinic_of(uow, citizen)
     now = clock.now()
     names = list(dict.fromkeys(new.metrics))
-    known = {m.value for m in Metric}
+    known = {m.value for m in Metric} | set(SHARE_SCOPES)
     unknown = [m for m in names if m not in known]
     if not names or unknown:
         raise Invalid(
@@ -80,6 +85,13 @@ async def create_share(uow: UnitOfWork, clock: Clock, citizen: Principal, new: N
     if share.data_from is None and share.data_days is None:
         share = msgspec.structs.replace(share, data_days=90)
     await uow.shares.add(share)
+    await evaluate_share(
+        uow,
+        clock,
+        share,
+        zone=await _zone(uow, citizen.id),
+        thresholds=await thresholds_for(uow, citizen.id),
+    )
     await record(
         uow,
         clock,
@@ -92,6 +104,11 @@ async def create_share(uow: UnitOfWork, clock: Clock, citizen: Principal, new: N
         ),
     )
     return share
+
+
+async def _zone(uow: UnitOfWork, citizen_id: str) -> str:
+    found = await uow.citizens.get(citizen_id)
+    return found.timezone if found else "Europe/Copenhagen"
 
 
 async def revoke_share(uow: UnitOfWork, clock: Clock, citizen: Principal, share_id: str) -> Share:

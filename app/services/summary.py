@@ -39,6 +39,7 @@ __all__ = [
     "SharedAccess",
     "build_summary",
     "clinic_thresholds",
+    "metric_summaries",
     "period",
     "set_thresholds",
     "shared_access",
@@ -264,6 +265,41 @@ def _metric_summary(
     )
 
 
+async def metric_summaries(
+    uow: UnitOfWork,
+    citizen_id: str,
+    first_day: dict[str, date],
+    start: date,
+    end: date,
+    metrics: Sequence[Metric],
+    sources: dict[int, StoredSource] | None = None,
+) -> dict[str, MetricSummary]:
+    """Per shared metric, the summary over [start, end] clipped to the day the share
+    opens it, with the previous period of the same length for trends: what the flags
+    read, for the summary page and the inbox alike (one read for all metrics)."""
+    length = (end - start).days + 1
+    wanted = [m for m in metrics if m.value in first_day]
+    if not wanted:
+        return {}
+    earliest = min(max(start - timedelta(days=length), first_day[m.value]) for m in wanted)
+    rows_by = await uow.daily.series_many(
+        citizen_id, [m.value for m in wanted], earliest.isoformat(), end.isoformat()
+    )
+    out: dict[str, MetricSummary] = {}
+    for metric in wanted:
+        opened = first_day[metric.value]
+        own_start = max(start, opened)
+        prev_start = max(start - timedelta(days=length), opened).isoformat()
+        rows = [r for r in rows_by.get(metric.value, []) if r.day >= prev_start]
+        cut = own_start.isoformat()
+        in_period = [r for r in rows if r.day >= cut]
+        previous = [r for r in rows if r.day < start.isoformat()]
+        out[metric.value] = _metric_summary(
+            metric, in_period, previous, own_start, end, sources or {}
+        )
+    return out
+
+
 def period(access: SharedAccess, first: date | None, last: date | None) -> tuple[date, date]:
     """The summary's first and last local day; 422 for a reversed or too long period."""
     end = last or access.today
@@ -289,25 +325,11 @@ async def build_summary(
     """The summary for the period (default: the 90 days up to today), audited."""
     access = await shared_access(uow, clock, clinician, citizen_id)
     start, end = period(access, first, last)
-    length = (end - start).days + 1
     citizen = access.citizen
     sources = {s.source_no: s for s in await uow.sources.for_citizen(citizen.id)}
-    summaries: dict[str, MetricSummary] = {}
-    for metric in Metric:
-        opened = access.first_day.get(metric.value)
-        if opened is None:
-            continue
-        own_start = max(start, opened)
-        prev_start = max(start - timedelta(days=length), opened)
-        rows = await uow.daily.series(
-            citizen.id, metric.value, prev_start.isoformat(), end.isoformat()
-        )
-        cut = own_start.isoformat()
-        in_period = [r for r in rows if r.day >= cut]
-        previous = [r for r in rows if r.day < start.isoformat()]
-        summaries[metric.value] = _metric_summary(
-            metric, in_period, previous, own_start, end, sources
-        )
+    summaries = await metric_summaries(
+        uow, citizen.id, access.first_day, start, end, list(Metric), sources
+    )
     thresholds = await thresholds_for(uow, citizen.id)
     sealed = await uow.citizens.sealed_cpr(citizen.id)
     summary = Summary(

@@ -17,6 +17,7 @@ from app.domain.plausibility import check
 from app.domain.samples import Rejected, Sample
 from app.domain.time import to_ms
 from app.ports import Clock, UnitOfWork
+from app.services.inbox import refresh_measurements
 from app.services.ingest import reroll
 from app.services.sample_rows import SourceNumbers, sample_row
 
@@ -80,6 +81,7 @@ async def apply_sync(
             touched.setdefault(Metric(metric), set()).update((start // _DAY_MS, end // _DAY_MS))
     if touched:
         await reroll(uow, citizen_id, touched)
+        await refresh_measurements(uow, clock, citizen_id, [m.value for m in touched])
     return SyncResult(
         results=results,
         stored=counts["stored"],

@@ -10,7 +10,8 @@ import msgspec
 from app.domain.metrics import METRICS, Metric, MetricKind
 from app.domain.sources import ranked
 from app.errors import Invalid, NotFound
-from app.ports import DailyRow, UnitOfWork
+from app.ports import Clock, DailyRow, UnitOfWork
+from app.services.inbox import refresh_measurements
 from app.services.ingest import reroll
 
 __all__ = [
@@ -122,7 +123,9 @@ async def list_sources(uow: UnitOfWork, citizen_id: str) -> list[SourceView]:
     ]
 
 
-async def reorder_sources(uow: UnitOfWork, citizen_id: str, order: SourceOrder) -> list[SourceView]:
+async def reorder_sources(
+    uow: UnitOfWork, citizen_id: str, order: SourceOrder, *, clock: Clock | None = None
+) -> list[SourceView]:
     """Set the citizen's order and re-roll every day of every cumulative metric."""
     known = {s.key for s in await uow.sources.for_citizen(citizen_id)}
     unknown = [k for k in order.order if k not in known]
@@ -137,4 +140,6 @@ async def reorder_sources(uow: UnitOfWork, citizen_id: str, order: SourceOrder) 
             days = await uow.daily.days(citizen_id, metric.value)
             local[metric] = [date.fromisoformat(d) for d in days]
     await reroll(uow, citizen_id, local=local)
+    if clock is not None:
+        await refresh_measurements(uow, clock, citizen_id, [m.value for m in local])
     return await list_sources(uow, citizen_id)

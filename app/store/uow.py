@@ -13,10 +13,12 @@ from app.ports import (
     GatewayIORepository,
     GatewayRepository,
     ImportRepository,
+    InboxRepository,
     MedicationRepository,
     OutboxRepository,
     ProxyRepository,
     PushDeviceRepository,
+    QuestionnaireRepository,
     RefreshTokenRepository,
     RenewalRepository,
     SampleRepository,
@@ -33,11 +35,13 @@ from app.store.repos.audit import SqlAudit
 from app.store.repos.consultations import SqlConsultations
 from app.store.repos.gateway_io import SqlGatewayIO
 from app.store.repos.imports import SqlImports
+from app.store.repos.inbox import SqlInbox
 from app.store.repos.medications import SqlMedications, SqlRenewals
 from app.store.repos.outbox import SqlOutbox
 from app.store.repos.people import SqlCitizens, SqlClinicians, SqlClinics, SqlGateways
 from app.store.repos.proxies import SqlProxies
 from app.store.repos.push_devices import SqlPushDevices
+from app.store.repos.questionnaires import SqlQuestionnaires
 from app.store.repos.schedule import SqlSchedule
 from app.store.repos.sessions import SqlRefreshTokens
 from app.store.repos.sharing import SqlShares
@@ -76,3 +80,5 @@ class SqlUnitOfWork:
         self.proxies: ProxyRepository = SqlProxies(conn)
         self.push_devices: PushDeviceRepository = SqlPushDevices(conn)
         self.summary_links: SummaryLinkRepository = SqlSummaryLinks(conn)
+        self.inbox: InboxRepository = SqlInbox(conn)
+        self.questionnaires: QuestionnaireRepository = SqlQuestionnaires(conn)

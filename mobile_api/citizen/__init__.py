@@ -21,6 +21,7 @@ from mobile_api.citizen.notices import NoticesController
 from mobile_api.citizen.profile import ProfileController
 from mobile_api.citizen.proxies import ProxiesController
 from mobile_api.citizen.push_devices import PushDeviceController
+from mobile_api.citizen.questionnaires import CitizenQuestionnairesController
 from mobile_api.citizen.shares import SharesController
 from mobile_api.citizen.wearables import DailyController, SourcesController
 from mobile_api.security import check_content_type, proxy_scope, require_role
@@ -49,6 +50,7 @@ citizen_router = Router(
         SharesController,
         ProxiesController,
         PushDeviceController,
+        CitizenQuestionnairesController,
     ],
     guards=[require_role(Role.CITIZEN), proxy_scope, check_content_type],
     tags=["citizen"],

@@ -35,4 +35,6 @@ class ProfileController(Controller):
         """Change name, time zone (IANA) or language (da/en)."""
         me = principal_of(request)
         async with runtime_of(request).store.transaction() as uow:
-            return citizen_view(await update_profile(uow, me.id, data))
+            return citizen_view(
+                await update_profile(uow, me.id, data, clock=runtime_of(request).clock)
+            )

@@ -57,5 +57,6 @@ class SourcesController(Controller):
         self, request: Request[Any, Any, Any], data: JSONBody[SourceOrder]
     ) -> list[SourceView]:
         """Put sources in the citizen's own order; the daily roll-ups follow at once."""
-        async with runtime_of(request).store.transaction() as uow:
-            return await reorder_sources(uow, principal_of(request).id, data)
+        runtime = runtime_of(request)
+        async with runtime.store.transaction() as uow:
+            return await reorder_sources(uow, principal_of(request).id, data, clock=runtime.clock)

@@ -7,6 +7,12 @@ from litestar import Router
 from app.domain.identity import Role
 from mobile_api.clinician.citizens import ClinicianCitizensController
 from mobile_api.clinician.consultations import ClinicConsultationsController
+from mobile_api.clinician.inbox import InboxController
+from mobile_api.clinician.questionnaires import (
+    AssignmentController,
+    QuestionnaireDefinitionController,
+    QuestionnaireResponseController,
+)
 from mobile_api.clinician.renewals import ClinicMedicationsController, RenewalQueueController
 from mobile_api.clinician.schedule import ClinicAppointmentsController, ScheduleController
 from mobile_api.clinician.summary import SummaryController
@@ -24,6 +30,10 @@ clinician_router = Router(
         RenewalQueueController,
         ClinicConsultationsController,
         SummaryController,
+        InboxController,
+        QuestionnaireDefinitionController,
+        AssignmentController,
+        QuestionnaireResponseController,
     ],
     guards=[require_role(Role.CLINICIAN), check_content_type],
     tags=["clinician"],

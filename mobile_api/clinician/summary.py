@@ -15,6 +15,7 @@ from app.domain.flags import Thresholds
 from app.domain.summary import Summary
 from app.domain.time import DEFAULT_TIMEZONE
 from app.services import summary as summaries
+from app.services.inbox import refresh_measurements
 from app.services.summary_links import create_link, open_link
 from app.services.wearables import DailySeries, parse_metric, series_of
 from mobile_api.security import principal_of, runtime_of
@@ -222,6 +223,9 @@ class SummaryController(Controller):
         """This citizen's own flag thresholds (leave out a field to keep its default)."""
         runtime = runtime_of(request)
         async with runtime.store.transaction() as uow:
-            return await summaries.set_thresholds(
+            changed = await summaries.set_thresholds(
                 uow, runtime.clock, principal_of(request), citizen_id, data
             )
+            # the inbox follows the new limits at once
+            await refresh_measurements(uow, runtime.clock, citizen_id)
+            return changed

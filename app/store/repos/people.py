@@ -113,7 +113,7 @@ class SqlClinics:
     async def get(self, clinic_id: str) -> Clinic | None:
         row = await self._c.fetchone(
             "SELECT id, name, timezone, created_at, cancel_cutoff_minutes,"
-            " waitlist_hold_minutes, photos_enabled, answer_working_days"
+            " waitlist_hold_minutes, photos_enabled, answer_working_days, phone"
             " FROM clinics WHERE id = ?",
             (clinic_id,),
         )
@@ -124,6 +124,7 @@ class SqlClinics:
             waitlist_hold_minutes=row[5],
             photos_enabled=bool(row[6]),
             answer_working_days=row[7],
+            phone=row[8] or "",
         )
         return Clinic(
             id=row[0], name=row[1], timezone=row[2], created_at=from_ms(row[3]), rules=rules
@@ -132,12 +133,13 @@ class SqlClinics:
     async def set_rules(self, clinic_id: str, rules: ClinicRules) -> None:
         await self._c.execute(
             "UPDATE clinics SET cancel_cutoff_minutes = ?, waitlist_hold_minutes = ?,"
-            " photos_enabled = ?, answer_working_days = ? WHERE id = ?",
+            " photos_enabled = ?, answer_working_days = ?, phone = ? WHERE id = ?",
             (
                 rules.cancel_cutoff_minutes,
                 rules.waitlist_hold_minutes,
                 int(rules.photos_enabled),
                 rules.answer_working_days,
+                rules.phone,
                 clinic_id,
             ),
         )

@@ -76,6 +76,30 @@ class SqlShares:
         )
         return [_share(r) for r in rows]
 
+    async def active_for_citizen(self, citizen_id: str, now: datetime) -> list[Share]:
+        rows = await self._c.fetchall(
+            f"SELECT {_COLS} FROM shares WHERE citizen_id = ?"
+            " AND revoked_at IS NULL AND created_at <= ? AND expires_at > ?"
+            " ORDER BY created_at, id",
+            (citizen_id, to_ms(now), to_ms(now)),
+        )
+        return [_share(r) for r in rows]
+
+    async def flags_due(self, before: datetime, now: datetime, limit: int) -> list[Share]:
+        rows = await self._c.fetchall(
+            f"SELECT {_COLS} FROM shares WHERE revoked_at IS NULL AND created_at <= ?"
+            " AND expires_at > ? AND (flags_checked_at IS NULL OR flags_checked_at < ?)"
+            " ORDER BY flags_checked_at, citizen_id, id LIMIT ?",
+            (to_ms(now), to_ms(now), to_ms(before), limit),
+        )
+        return [_share(r) for r in rows]
+
+    async def flags_checked(self, citizen_id: str, share_id: str, at: datetime) -> None:
+        await self._c.execute(
+            "UPDATE shares SET flags_checked_at = ? WHERE citizen_id = ? AND id = ?",
+            (to_ms(at), citizen_id, share_id),
+        )
+
     async def revoke(self, citizen_id: str, share_id: str, at: datetime) -> bool:
         changed = await self._c.execute(
             "UPDATE shares SET revoked_at = ? WHERE citizen_id = ? AND id = ? AND revoked_at IS NULL",

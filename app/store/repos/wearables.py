@@ -185,6 +185,27 @@ class SqlDaily:
             for r in rows
         ]
 
+    async def series_many(
+        self, citizen_id: str, metrics: Sequence[str], first: str, last: str
+    ) -> dict[str, list[DailyRow]]:
+        out: dict[str, list[DailyRow]] = {m: [] for m in metrics}
+        if not metrics:
+            return out
+        marks = ", ".join("?" * len(metrics))
+        rows = await self._c.fetchall(
+            "SELECT metric, day, total, count, min_value, max_value, mean, sources FROM daily"
+            f" WHERE citizen_id = ? AND metric IN ({marks}) AND day >= ? AND day <= ?"
+            " ORDER BY metric, day",
+            (citizen_id, *metrics, first, last),
+        )
+        for r in rows:
+            out[r[0]].append(
+                DailyRow(
+                    day=r[1], total=r[2], count=r[3], min=r[4], max=r[5], mean=r[6], sources=r[7]
+                )
+            )
+        return out
+
     async def last_day(self, citizen_id: str, metric: str) -> str | None:
         row = await self._c.fetchone(
             "SELECT MAX(day) FROM daily WHERE citizen_id = ? AND metric = ?",

@@ -1,0 +1,152 @@
+"""The clinic inbox's measurement items: opened, kept current and cleared as data arrive
+(HealthKit sync, gateway upload, file import), never computed by reading a summary."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import Api
+from tests.sharing_data import TODAY, URL, days_back, sample
+
+INBOX = "/v1/clinician/inbox"
+PROBLEMS = "https://minlaege.dk/problems/"
+BP = ["blood_pressure_systolic", "blood_pressure_diastolic"]
+
+
+async def share(
+    api: Api, metrics: list[str], who: dict[str, str] | None = None, **extra: Any
+) -> str:
+    r = await api.client.post(
+        "/v1/me/shares", json={"metrics": metrics, **extra}, headers=who or api.anna
+    )
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+async def inbox(
+    api: Api, who: dict[str, str] | None = None, status: str = "open"
+) -> list[dict[str, Any]]:
+    r = await api.client.get(f"{INBOX}?status={status}", headers=who or api.gp)
+    assert r.status_code == 200, r.text
+    return r.json()["items"]  # type: ignore[no-any-return]
+
+
+async def send(
+    api: Api, who: dict[str, str], metric: str, days: list[Any], value: float, hour: int = 8
+) -> None:
+    batch = [sample(metric, d, value, hour=hour) for d in days]
+    r = await api.client.post(URL, json={"samples": batch}, headers=who)
+    assert r.status_code == 200 and r.json()["stored"] == len(batch), r.text
+
+
+async def bp_days(
+    api: Api,
+    sys_: float,
+    dia: float,
+    n: int = 10,
+    who: dict[str, str] | None = None,
+    hour: int = 8,
+) -> None:
+    await send(api, who or api.anna, "blood_pressure_systolic", days_back(n), sys_, hour=hour)
+    await send(api, who or api.anna, "blood_pressure_diastolic", days_back(n), dia, hour=hour)
+
+
+async def test_healthkit_sync_opens_one_item_that_follows_its_condition(api: Api) -> None:
+    await share(api, BP)
+    # nothing measured yet: each shared metric is "missing data" (blue), as on the summary
+    missing = await inbox(api)
+    assert sorted((i["severity"], i["code"], i["title_en"]) for i in missing) == [
+        ("blue", "data_missing", "Missing data: Blood pressure, diastolic"),
+        ("blue", "data_missing", "Missing data: Blood pressure, systolic"),
+    ]
+    await bp_days(api, 150, 88)
+    items = await inbox(api)
+    assert len(items) == 1
+    item = items[0]
+    assert item["kind"] == "measurement" and item["severity"] == "yellow"
+    assert item["code"] == "bp_mean_high" and item["citizen_id"] == api.demo.citizens[0].id
+    assert item["citizen_name"] == "Anna Jensen" and item["status"] == "open"
+    assert item["value"] == 150 and item["threshold"] == 135
+    assert "150/88" in item["detail_da"] and "135/85" in item["detail_en"]
+    assert item["link"] == f"/v1/clinician/citizens/{api.demo.citizens[0].id}/summary"
+    assert item["period_to"] == TODAY.isoformat()
+    # the same condition again: no second item
+    await bp_days(api, 151, 88, n=3, hour=9)
+    assert [i["id"] for i in await inbox(api)] == [item["id"]]
+    # it gets worse: the same item turns red
+    await bp_days(api, 230, 130, n=10, hour=10)
+    worse = await inbox(api)
+    assert [(i["id"], i["severity"], i["code"]) for i in worse] == [
+        (item["id"], "red", "bp_mean_very_high")
+    ]
+    # it goes away (many normal readings pull the mean under 135/85): the item clears
+    for hour in (0, 1, 2, 3, 4, 5, 6, 7):
+        await send(api, api.anna, "blood_pressure_systolic", days_back(30), 110, hour=hour)
+        await send(api, api.anna, "blood_pressure_diastolic", days_back(30), 70, hour=hour)
+    assert await inbox(api) == []
+    everything = await inbox(api, status="all")
+    assert sorted((i["code"], i["status"]) for i in everything) == [
+        ("bp_mean_high", "cleared"),
+        ("data_missing", "cleared"),
+        ("data_missing", "cleared"),
+    ]
+
+
+def _bp_hex(sys_: int, dia: int, day: int) -> str:
+    """A 2A35 blood pressure measurement taken 2026-11-{day} 08:30 (device local time)."""
+    return (
+        "1E"
+        + sys_.to_bytes(2, "little").hex()
+        + dia.to_bytes(2, "little").hex()
+        + "7800"
+        + "EA07"  # 2026
+        + "0B"  # November
+        + f"{day:02X}"
+        + "081E00"
+        + "3C00"
+        + "01"
+        + "0000"
+    ).upper()
+
+
+async def test_gateway_upload_raises_an_item(api: Api) -> None:
+    from tests.api.test_gateway_api import _pair, _token, reading
+
+    await share(api, BP)
+    headers = await _token(api, await _pair(api))
+    readings = [reading(f"r{d}", _bp_hex(170, 104, d)) for d in range(10, 20)]
+    r = await api.client.post("/v1/gateway/readings", json={"readings": readings}, headers=headers)
+    assert r.status_code == 200, r.text
+    items = await inbox(api)
+    assert [(i["severity"], i["code"], i["value"]) for i in items] == [
+        ("red", "bp_mean_very_high", 170)
+    ]
+
+
+async def test_file_import_raises_an_item(api: Api, tmp_path: Path) -> None:
+    from tests.store.test_ingest import WATCH, export, rec
+
+    await share(api, ["resting_heart_rate"])
+    records = [
+        rec(
+            "RestingHeartRate",
+            WATCH,
+            f"2026-11-{d:02d} 07:00:00 +0100",
+            f"2026-11-{d:02d} 07:00:00 +0100",
+            112,
+            "count/min",
+        )
+        for d in range(5, 20)
+    ]
+    body = export(tmp_path / "export.xml", *records).read_bytes()
+    r = await api.client.post(
+        "/v1/me/imports", content=body, headers={**api.anna, "content-type": "application/xml"}
+    )
+    assert r.status_code == 202, r.text
+    await asyncio.gather(*list(api.runtime.jobs))
+    items = await inbox(api)
+    assert [(i["severity"], i["code"], i["value"]) for i in items] == [
+        ("yellow", "resting_hr_high", 112)
+    ]
