@@ -8,7 +8,7 @@ from itertools import pairwise
 
 import pytest
 
-from tests.api.test_booking_api import MONDAY, book, free_slots, notices
+from tests.api.test_booking_api import MONDAY, PROBLEMS, book, free_slots, notices
 from tests.conftest import Api
 
 MORNING = {"weekday": 6, "opens": "08:00", "closes": "12:00", "kind": "consultation"}
@@ -56,17 +56,19 @@ async def test_daylight_saving_days_have_no_missing_or_duplicate_slots(
 
 
 async def test_hours_are_validated(api: Api) -> None:
-    for bad in (
-        {**MORNING, "weekday": 7},
-        {**MORNING, "opens": "12:00", "closes": "08:00"},
-        {**MORNING, "minutes": 2},
-        {**MORNING, "kind": "surgery"},
-        {**MORNING, "opens": "25:00"},
+    for bad, status, kind, detail in (
+        ({**MORNING, "weekday": 7}, 422, "invalid", "weekday must be 0"),
+        ({**MORNING, "opens": "12:00", "closes": "08:00"}, 422, "invalid", "open before"),
+        ({**MORNING, "minutes": 2}, 422, "invalid", "5 to 240 minutes"),
+        ({**MORNING, "kind": "surgery"}, 400, "validation", "Validation failed"),
+        ({**MORNING, "opens": "25:00"}, 400, "validation", "Validation failed"),
     ):
         r = await api.client.put(
             "/v1/clinician/clinic/hours", json={"hours": [bad]}, headers=api.gp
         )
-        assert r.status_code in (400, 422), (bad, r.text)
+        assert r.status_code == status, (bad, r.text)
+        assert r.json()["type"] == PROBLEMS + kind, (bad, r.text)
+        assert detail in r.json()["detail"], (bad, r.text)
     got = await api.client.get("/v1/clinician/clinic/hours", headers=api.gp)
     assert got.json() == {"hours": []}
 

@@ -4,6 +4,7 @@ allows and no more, everything is audited with both identities, revoking works a
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import pytest
 
@@ -139,22 +140,41 @@ async def test_notices_are_narrowed_to_the_granted_areas(api: Api) -> None:
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "status", "kind", "detail"),
     [
-        {"cpr": "123", "name": "X", "scopes": ["booking"]},
-        {"cpr": BENT_CPR, "name": "", "scopes": ["booking"]},
-        {"cpr": BENT_CPR, "name": "Bent", "scopes": []},
-        {"cpr": BENT_CPR, "name": "Bent", "scopes": ["everything"]},
-        {"cpr": "010150-1234", "name": "Me", "scopes": ["booking"]},  # Anna herself
-        {
-            "cpr": BENT_CPR,
-            "name": "Bent",
-            "scopes": ["booking"],
-            "expires_at": "2020-01-01T00:00:00Z",
-        },
+        ({"cpr": "123", "name": "X", "scopes": ["booking"]}, 422, "invalid", "ten digits"),
+        ({"cpr": BENT_CPR, "name": "", "scopes": ["booking"]}, 422, "invalid", "name"),
+        ({"cpr": BENT_CPR, "name": "Bent", "scopes": []}, 422, "invalid", "at least one"),
+        (
+            {"cpr": BENT_CPR, "name": "Bent", "scopes": ["everything"]},
+            400,
+            "validation",
+            "Validation failed",
+        ),
+        (
+            {"cpr": "010150-1234", "name": "Me", "scopes": ["booking"]},  # Anna herself
+            422,
+            "invalid",
+            "yourself",
+        ),
+        (
+            {
+                "cpr": BENT_CPR,
+                "name": "Bent",
+                "scopes": ["booking"],
+                "expires_at": "2020-01-01T00:00:00Z",
+            },
+            422,
+            "invalid",
+            "end in the future",
+        ),
     ],
 )
-async def test_grant_input_rules(api: Api, body: dict) -> None:
+async def test_grant_input_rules(
+    api: Api, body: dict[str, Any], status: int, kind: str, detail: str
+) -> None:
     r = await api.client.post("/v1/me/proxies", json=body, headers=api.anna)
-    assert r.status_code in (400, 422), r.text
+    assert r.status_code == status, r.text
+    assert r.json()["type"] == "https://minlaege.dk/problems/" + kind
+    assert detail in r.json()["detail"]
     assert (await api.client.get("/v1/me/proxies", headers=api.anna)).json() == []

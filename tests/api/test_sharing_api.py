@@ -130,23 +130,47 @@ async def test_every_read_is_in_the_citizens_log(api: Api) -> None:
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "status", "kind", "detail"),
     [
-        {"metrics": []},
-        {"metrics": ["steps", "mood"]},
-        {"metrics": ["steps"], "data_days": 0},
-        {"metrics": ["steps"], "data_days": 30, "data_from": "2026-01-01"},
-        {"metrics": ["steps"], "expires_at": "2026-11-19T00:00:00Z"},
-        {"metrics": ["steps"], "valid_days": 5000},
-        {"metrics": ["steps"], "valid_days": 10**12},
-        {"metrics": ["steps"], "valid_days": 0},
-        {"metrics": ["steps"], "expires_at": "2027-01-01T00:00:00"},
-        {"metrics": ["steps"], "clinician_id": "someone-else"},
+        ({"metrics": []}, 422, "invalid", "choose metrics"),
+        ({"metrics": ["steps", "mood"]}, 422, "invalid", "choose metrics"),
+        ({"metrics": ["steps"], "data_days": 0}, 422, "invalid", "data_days is 1 to 3650"),
+        (
+            {"metrics": ["steps"], "data_days": 30, "data_from": "2026-01-01"},
+            422,
+            "invalid",
+            "not both",
+        ),
+        (
+            {"metrics": ["steps"], "expires_at": "2026-11-19T00:00:00Z"},
+            422,
+            "invalid",
+            "end in the future",
+        ),
+        ({"metrics": ["steps"], "valid_days": 5000}, 422, "invalid", "valid_days is 1 to 731"),
+        ({"metrics": ["steps"], "valid_days": 10**12}, 422, "invalid", "valid_days is 1 to 731"),
+        ({"metrics": ["steps"], "valid_days": 0}, 422, "invalid", "valid_days is 1 to 731"),
+        (
+            {"metrics": ["steps"], "expires_at": "2027-01-01T00:00:00"},  # no offset
+            400,
+            "validation",
+            "Validation failed",
+        ),
+        (
+            {"metrics": ["steps"], "clinician_id": "someone-else"},
+            404,
+            "not-found",
+            "no such clinician",
+        ),
     ],
 )
-async def test_share_input_rules(api: Api, body: dict[str, Any]) -> None:
+async def test_share_input_rules(
+    api: Api, body: dict[str, Any], status: int, kind: str, detail: str
+) -> None:
     r = await api.client.post("/v1/me/shares", json=body, headers=api.anna)
-    assert r.status_code in (400, 404, 422), r.text
+    assert r.status_code == status, r.text
+    assert r.json()["type"] == "https://minlaege.dk/problems/" + kind
+    assert detail in r.json()["detail"]
     assert (await api.client.get("/v1/me/shares", headers=api.anna)).json() == []
 
 

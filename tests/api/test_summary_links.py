@@ -88,16 +88,18 @@ async def test_no_link_without_a_share_nor_for_another_clinic(api: Api) -> None:
         f"/v1/clinician/citizens/{anna}/summary/links", json={}, headers=other_gp
     )
     assert r.status_code == 404
-    for body in (
-        {"lang": "fr"},
-        {"from": "2026-11-10", "to": "2026-11-01"},
-        {"from": "2025-01-01", "to": "2026-11-01"},  # over 366 days
-        {"days": 3},
+    for body, status, kind, detail in (
+        ({"lang": "fr"}, 400, "validation", "Validation failed"),
+        ({"from": "2026-11-10", "to": "2026-11-01"}, 422, "invalid", "'to' is before 'from'"),
+        ({"from": "2025-01-01", "to": "2026-11-01"}, 422, "invalid", "at most 366 days"),
+        ({"days": 3}, 400, "validation", "Validation failed"),
     ):
         r = await api.client.post(
             f"/v1/clinician/citizens/{anna}/summary/links", json=body, headers=api.gp
         )
-        assert r.status_code in (400, 422), (body, r.text)
+        assert r.status_code == status, (body, r.text)
+        assert r.json()["type"] == "https://minlaege.dk/problems/" + kind, (body, r.text)
+        assert detail in r.json()["detail"], (body, r.text)
 
 
 async def test_a_share_revoked_after_the_link_was_made_stops_the_page(api: Api) -> None:
