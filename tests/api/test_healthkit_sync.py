@@ -12,6 +12,7 @@ from tests.conftest import Api
 from tests.store.test_ingest import WATCH, export, rec
 
 URL = "/v1/me/healthkit/samples"
+VALIDATION = "https://minlaege.dk/problems/validation"
 
 
 def hk(**over: Any) -> dict[str, Any]:
@@ -122,19 +123,17 @@ async def test_sample_in_export_and_sync_counts_once_and_can_be_deleted(
 async def test_bad_batches_are_refused_whole(api: Api) -> None:
     too_many = {"samples": [hk() for _ in range(5001)]}
     r = await api.client.post(URL, json=too_many, headers=api.anna)
-    assert r.status_code == 400
+    assert (r.status_code, r.json()["type"]) == (400, VALIDATION)
     extra = await api.client.post(URL, json={"samples": [hk(color="red")]}, headers=api.anna)
-    assert extra.status_code == 400
-    naive = await api.client.post(
-        URL, json={"samples": [hk(start="2024-05-02T10:30:00")]}, headers=api.anna
-    )
+    assert (extra.status_code, extra.json()["type"]) == (400, VALIDATION)
+    bad, good = hk(start="2024-05-02T10:30:00"), hk()  # bad: a time without an offset
+    naive = await api.client.post(URL, json={"samples": [bad, good]}, headers=api.anna)
     assert naive.status_code == 200  # one bad sample never sinks the batch
-    assert naive.json()["results"][0] == {
-        "uuid": naive.json()["results"][0]["uuid"],
-        "outcome": "rejected",
-        "reason": "malformed",
-    }
-    assert await _steps(api) == []
+    assert naive.json()["results"] == [
+        {"uuid": bad["uuid"], "outcome": "rejected", "reason": "malformed"},
+        {"uuid": good["uuid"], "outcome": "stored"},
+    ]
+    assert await _steps(api) == [{"date": "2024-05-02", "sum": 600.0}]
 
 
 async def test_other_citizens_cannot_delete_my_samples(api: Api) -> None:
