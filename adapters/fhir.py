@@ -27,7 +27,7 @@ import msgspec
 
 from app.domain.ids import stable_id
 from app.domain.metrics import Metric
-from app.domain.summary import DayPoint, MetricSummary, SourceRef, Summary
+from app.domain.summary import DayPoint, MetricSummary, SharedResponse, SourceRef, Summary
 from app.domain.time import local_day_bounds, require_aware
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "LOINC_SYSTEM",
     "UCUM_SYSTEM",
     "Code",
+    "questionnaire_response",
     "summary_bundle",
 ]
 
@@ -138,6 +139,47 @@ def summary_bundle(
     return _Builder(summary, base_url.rstrip("/")).bundle()
 
 
+def questionnaire_response(
+    answered: SharedResponse,
+    *,
+    patient_reference: str | None = None,
+    base_url: str = "https://minlaege.dk/fhir",
+) -> dict[str, Any]:
+    """A PRO answer as a FHIR R4 QuestionnaireResponse: the items as the citizen sent
+    them, the version answered in the canonical reference, and our triage as a tag."""
+    base = base_url.rstrip("/")
+    resource: dict[str, Any] = {
+        "resourceType": "QuestionnaireResponse",
+        "id": _fhir_id(answered.id, "questionnaire-response"),
+        "meta": {
+            "tag": [
+                {
+                    "system": f"{base}/CodeSystem/pro-triage",
+                    "code": answered.triage,
+                    "display": _TRIAGE_DISPLAY.get(answered.triage, answered.triage),
+                }
+            ]
+        },
+        "questionnaire": f"{base}/Questionnaire/{answered.key}|{answered.version}",
+        "status": "completed",
+        "authored": _instant(answered.submitted_at),
+        "item": list(answered.response.get("item") or []),
+    }
+    if patient_reference is not None:
+        resource["subject"] = {"reference": patient_reference}
+        resource["source"] = {"reference": patient_reference}
+    if not resource["item"]:
+        del resource["item"]
+    return resource
+
+
+_TRIAGE_DISPLAY: Final = {
+    "green": "Grøn: ingen konsultation nødvendig / Green: no consultation needed",
+    "yellow": "Gul: vurderes af klinikken / Yellow: the clinic decides",
+    "red": "Rød: kontakt nødvendig / Red: needs contact",
+}
+
+
 class _Builder:
     def __init__(self, summary: Summary, base: str) -> None:
         self.s = summary
@@ -179,6 +221,17 @@ class _Builder:
             seen.add(url)
             targets.append(url)
             entries.append(_entry(url, obs))
+        for answered in s.questionnaires:
+            resp_url = _full_url("QuestionnaireResponse", answered.id)
+            targets.append(resp_url)
+            entries.append(
+                _entry(
+                    resp_url,
+                    questionnaire_response(
+                        answered, patient_reference=self.patient_url, base_url=self.base
+                    ),
+                )
+            )
         if targets:  # Provenance.target is 1..*
             prov_id = stable_id("fhir-provenance", bundle_id)
             entries.append(

@@ -8,7 +8,7 @@ them as they are, the FHIR adapter and the HTML page turn them into their format
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -20,6 +20,7 @@ __all__ = [
     "MetricSummary",
     "PatientRef",
     "Severity",
+    "SharedResponse",
     "SourceRef",
     "Summary",
     "Trend",
@@ -105,6 +106,21 @@ class PatientRef(msgspec.Struct, frozen=True, kw_only=True):
     cpr: str | None = None
 
 
+class SharedResponse(msgspec.Struct, frozen=True, kw_only=True):
+    """An answered PRO questionnaire, when the share includes "questionnaires"."""
+
+    id: str
+    key: str
+    version: int
+    title_da: str
+    title_en: str
+    submitted_at: datetime
+    triage: str
+    score: float | None = None
+    #: the FHIR R4 QuestionnaireResponse as the citizen submitted it
+    response: dict[str, Any]
+
+
 class Summary(msgspec.Struct, frozen=True, kw_only=True):
     """A summary for one share and one period (local dates, inclusive)."""
 
@@ -118,3 +134,5 @@ class Summary(msgspec.Struct, frozen=True, kw_only=True):
     #: most severe first
     flags: list[Flag]
     metrics: list[MetricSummary]
+    #: answered questionnaires in the period, oldest first (only with that scope shared)
+    questionnaires: list[SharedResponse] = msgspec.field(default_factory=list)

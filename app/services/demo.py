@@ -8,16 +8,19 @@ changes nothing and prints the same ids.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import msgspec
 
+from app.domain.identity import Principal, Role
 from app.domain.ids import stable_id
 from app.domain.medications import Medication
 from app.domain.people import Citizen, Clinic, Clinician, Gateway
 from app.domain.slots import SLOT_MINUTES, Slot
 from app.ports import Clock, CprVault, UnitOfWork
 from app.services.demo_measurements import seed_measurements
+from app.services.questionnaires import assign, load_definition
 
 __all__ = ["DemoIds", "Person", "seed_demo"]
 
@@ -83,6 +86,43 @@ def _week_of_slots(clinic_id: str, tz: str, first_day: date) -> list[Slot]:
             )
             start = end
     return slots
+
+
+#: the two demo PRO questionnaires, written for this project (fixtures/questionnaires)
+DEMO_QUESTIONNAIRES = Path(__file__).resolve().parents[2] / "fixtures" / "questionnaires"
+DEMO_PHONE = "+45 35 00 00 00"
+
+
+async def _seed_questionnaires(
+    uow: UnitOfWork, clock: Clock, gp: Clinician, citizen_id: str
+) -> None:
+    """Load the demo questionnaires, give the clinic a phone number, and give the first
+    citizen the blood-pressure follow-up every 30 days (once; seeding again skips)."""
+    clinic = await uow.clinics.get(gp.clinic_id)
+    if clinic is not None and not clinic.rules.phone:
+        await uow.clinics.set_rules(
+            clinic.id, msgspec.structs.replace(clinic.rules, phone=DEMO_PHONE)
+        )
+    if not DEMO_QUESTIONNAIRES.is_dir():  # an installed package has no fixtures
+        return
+    staff = Principal(
+        role=Role.CLINICIAN, subject=gp.subject, id=gp.id, name=gp.name, clinic_id=gp.clinic_id
+    )
+    for path in sorted(DEMO_QUESTIONNAIRES.glob("*.json")):
+        if await uow.questionnaires.latest(gp.clinic_id, path.stem) is None:
+            await load_definition(uow, clock, staff, path.stem, path.read_bytes())
+    if await uow.questionnaires.latest(
+        gp.clinic_id, "home-blood-pressure"
+    ) is not None and not await uow.questionnaires.instances(citizen_id):
+        await assign(
+            uow,
+            clock,
+            staff,
+            citizen_id,
+            key="home-blood-pressure",
+            every_days=30,
+            first_due=None,
+        )
 
 
 async def seed_demo(
@@ -159,6 +199,7 @@ async def seed_demo(
     await uow.slots.add_many(slots)
     share_id = None
     if measurements:
+        await _seed_questionnaires(uow, clock, gp, people[0].id)
         share_id = await seed_measurements(
             uow,
             clock,

@@ -25,6 +25,7 @@ from app.domain.summary import (
     DayPoint,
     MetricSummary,
     PatientRef,
+    SharedResponse,
     SourceRef,
     Summary,
     Trend,
@@ -44,6 +45,7 @@ __all__ = [
     "set_thresholds",
     "shared_access",
     "shared_daily",
+    "shared_responses",
     "thresholds_for",
 ]
 
@@ -300,6 +302,37 @@ async def metric_summaries(
     return out
 
 
+async def shared_responses(
+    uow: UnitOfWork, citizen: Citizen, first: date, last: date
+) -> list[SharedResponse]:
+    """The citizen's answered questionnaires submitted on local days [first, last]."""
+    zone = ZoneInfo(citizen.timezone)
+    out: list[SharedResponse] = []
+    for instance in await uow.questionnaires.submitted(citizen.id):
+        if instance.submitted_at is None or instance.response is None:
+            continue
+        day = instance.submitted_at.astimezone(zone).date()
+        if not first <= day <= last:
+            continue
+        stored = await uow.questionnaires.version(
+            instance.clinic_id, instance.key, instance.version
+        )
+        out.append(
+            SharedResponse(
+                id=instance.id,
+                key=instance.key,
+                version=instance.version,
+                title_da=stored.title_da if stored else instance.key,
+                title_en=stored.title_en if stored else instance.key,
+                submitted_at=instance.submitted_at,
+                triage=instance.triage or "green",
+                score=instance.score,
+                response=msgspec.json.decode(instance.response),
+            )
+        )
+    return out
+
+
 def period(access: SharedAccess, first: date | None, last: date | None) -> tuple[date, date]:
     """The summary's first and last local day; 422 for a reversed or too long period."""
     end = last or access.today
@@ -331,6 +364,11 @@ async def build_summary(
         uow, citizen.id, access.first_day, start, end, list(Metric), sources
     )
     thresholds = await thresholds_for(uow, citizen.id)
+    answered = (
+        await shared_responses(uow, citizen, max(start, access.first_day["questionnaires"]), end)
+        if "questionnaires" in access.first_day
+        else []
+    )
     sealed = await uow.citizens.sealed_cpr(citizen.id)
     summary = Summary(
         patient=PatientRef(
@@ -344,6 +382,7 @@ async def build_summary(
         generated_at=clock.now(),
         flags=evaluate(summaries, thresholds, end),
         metrics=list(summaries.values()),
+        questionnaires=answered,
     )
     await record(
         uow,

@@ -8,6 +8,7 @@ from app.domain.identity import Role
 from mobile_api.clinician.citizens import ClinicianCitizensController
 from mobile_api.clinician.consultations import ClinicConsultationsController
 from mobile_api.clinician.inbox import InboxController
+from mobile_api.clinician.questionnaire_fhir import QuestionnaireResponseFhirController
 from mobile_api.clinician.questionnaires import (
     AssignmentController,
     QuestionnaireDefinitionController,
@@ -34,6 +35,7 @@ clinician_router = Router(
         QuestionnaireDefinitionController,
         AssignmentController,
         QuestionnaireResponseController,
+        QuestionnaireResponseFhirController,
     ],
     guards=[require_role(Role.CLINICIAN), check_content_type],
     tags=["clinician"],
