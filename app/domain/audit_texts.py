@@ -71,6 +71,26 @@ _ACTIONS: dict[str, tuple[str, str]] = {
         "{actor} forsøgte noget, fuldmagten ikke dækker",
         "{actor} tried something the power of attorney does not cover",
     ),
+    "inbox.read": (
+        "{actor} så et punkt om dig i klinikkens indbakke",
+        "{actor} viewed an item about you in the clinic's inbox",
+    ),
+    "inbox.resolve": (
+        "{actor} afsluttede et punkt om dig i klinikkens indbakke",
+        "{actor} closed an item about you in the clinic's inbox",
+    ),
+    "questionnaire.assign": (
+        "{actor} bad dig svare på et spørgeskema",
+        "{actor} asked you to answer a questionnaire",
+    ),
+    "questionnaire.submit": (
+        "{actor} svarede på et spørgeskema",
+        "{actor} answered a questionnaire",
+    ),
+    "questionnaire_response.read": (
+        "{actor} så dine svar på et spørgeskema",
+        "{actor} viewed your answers to a questionnaire",
+    ),
     "renewal.approved": ("{actor} fornyede din recept", "{actor} renewed your prescription"),
     "renewal.rejected": (
         "{actor} afviste at forny din recept",

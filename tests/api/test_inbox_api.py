@@ -150,3 +150,144 @@ async def test_file_import_raises_an_item(api: Api, tmp_path: Path) -> None:
     assert [(i["severity"], i["code"], i["value"]) for i in items] == [
         ("yellow", "resting_hr_high", 112)
     ]
+
+
+async def test_order_and_who_sees_what(api: Api) -> None:
+    bent = api.bent
+    await share(api, ["resting_heart_rate"], who=bent)  # blue at once (no data yet)
+    api.clock.advance(minutes=1)
+    await send(api, bent, "resting_heart_rate", days_back(3), 90)
+    await send(api, bent, "resting_heart_rate", days_back(3), 130, hour=7)  # mean 110: yellow
+    api.clock.advance(minutes=1)
+    await share(api, BP)  # two blue items, newer
+    api.clock.advance(minutes=1)
+    await bp_days(api, 170, 104)  # red (Anna's blues clear)
+    api.clock.advance(minutes=1)
+    await share(api, ["spo2"])  # blue, newest
+    items = await inbox(api)
+    assert [(i["severity"], i["code"], i["citizen_name"]) for i in items] == [
+        ("red", "bp_mean_very_high", "Anna Jensen"),
+        ("yellow", "resting_hr_high", "Bent Nielsen"),
+        ("blue", "data_missing", "Anna Jensen"),
+    ]
+    # the whole clinic's staff see clinic-wide shares; paging follows the same order
+    assert [i["id"] for i in await inbox(api, who=api.nurse)] == [i["id"] for i in items]
+    first = (await api.client.get(f"{INBOX}?limit=2", headers=api.gp)).json()
+    second = (
+        await api.client.get(f"{INBOX}?limit=2&cursor={first['next_cursor']}", headers=api.gp)
+    ).json()
+    assert [i["id"] for i in first["items"] + second["items"]] == [i["id"] for i in items]
+    assert second["next_cursor"] is None
+    # another clinic sees nothing and cannot reach an item
+    _, other = await api.other_clinic()
+    assert await inbox(api, who=other) == []
+    for method, path, body in (
+        ("GET", f"{INBOX}/{items[0]['id']}", None),
+        ("POST", f"{INBOX}/{items[0]['id']}/resolve", {"note": "x", "action": "none"}),
+    ):
+        r = await api.client.request(method, path, json=body, headers=other)
+        assert r.status_code == 404 and r.json()["type"] == PROBLEMS + "not-found"
+    # citizens and gateways have no inbox; nobody without a token
+    for who in (api.anna, api.gateway):
+        r = await api.client.get(INBOX, headers=who)
+        assert r.status_code == 403 and r.json()["type"] == PROBLEMS + "forbidden"
+    assert (await api.client.get(INBOX)).status_code == 401
+    r = await api.client.get(f"{INBOX}?cursor=bogus", headers=api.gp)
+    assert r.status_code == 422 and r.json()["type"] == PROBLEMS + "invalid"
+
+
+async def test_a_share_with_one_gp_shows_only_to_that_gp(api: Api) -> None:
+    await share(api, ["spo2"], clinician_id=api.demo.clinician.id)
+    assert [i["code"] for i in await inbox(api)] == ["data_missing"]
+    assert await inbox(api, who=api.nurse) == []
+
+
+async def test_share_end_takes_items_out_of_the_inbox(api: Api) -> None:
+    share_id = await share(api, BP)
+    await bp_days(api, 150, 90)
+    (item,) = await inbox(api)
+    r = await api.client.post(f"/v1/me/shares/{share_id}/revoke", headers=api.anna)
+    assert r.status_code == 200
+    assert await inbox(api) == [] and await inbox(api, status="all") == []
+    r = await api.client.get(f"{INBOX}/{item['id']}", headers=api.gp)
+    assert r.status_code == 404
+    # an expired share is the same: a new share with valid_days=1, a day later
+    await share(api, BP, valid_days=1)
+    assert [i["code"] for i in await inbox(api)] == ["bp_mean_high"]
+    api.clock.advance(days=1)
+    assert await inbox(api) == []
+
+
+async def test_resolve_keeps_the_finding_closed_until_it_gets_worse(api: Api) -> None:
+    await share(api, BP)
+    await bp_days(api, 150, 90)
+    (item,) = await inbox(api)
+    r = await api.client.post(
+        f"{INBOX}/{item['id']}/resolve",
+        json={"note": "Ringet op, måler igen om en uge", "action": "call"},
+        headers=api.gp,
+    )
+    assert r.status_code == 200, r.text
+    done = r.json()
+    assert done["status"] == "resolved" and done["action"] == "call"
+    assert done["resolved_by_name"] == "Dr. Karen Hansen"
+    assert done["note"] == "Ringet op, måler igen om en uge"
+    again = await api.client.post(
+        f"{INBOX}/{item['id']}/resolve", json={"note": "", "action": "none"}, headers=api.gp
+    )
+    assert again.status_code == 409 and again.json()["type"] == PROBLEMS + "not-open"
+    bad = await api.client.post(
+        f"{INBOX}/{item['id']}/resolve", json={"note": "", "action": "email"}, headers=api.gp
+    )
+    assert bad.status_code == 400
+    # the same condition at the same severity: no new item
+    await bp_days(api, 152, 90, n=5, hour=9)
+    assert await inbox(api) == []
+    # worse: a new, red item
+    await bp_days(api, 240, 140, n=10, hour=10)
+    (red,) = await inbox(api)
+    assert red["severity"] == "red" and red["id"] != item["id"]
+    log = (await api.client.get("/v1/me/audit-log", headers=api.anna)).json()["items"]
+    mine = [e for e in log if e["action"].startswith("inbox.")]
+    assert {e["action"] for e in mine} == {"inbox.read", "inbox.resolve"}
+    assert all(e["actor"]["name"] == "Dr. Karen Hansen" for e in mine)
+    assert any("indbakke" in e["text"] for e in mine)
+
+
+async def test_book_offers_a_consultation_through_the_waitlist(api: Api) -> None:
+    await share(api, BP)
+    await bp_days(api, 150, 90)
+    (item,) = await inbox(api)
+    r = await api.client.post(
+        f"{INBOX}/{item['id']}/resolve", json={"note": "", "action": "book"}, headers=api.gp
+    )
+    assert r.status_code == 200, r.text
+    notices = (await api.client.get("/v1/me/notices", headers=api.anna)).json()["items"]
+    assert notices[0]["kind"] == "waitlist.offer"
+    waitlist = (await api.client.get("/v1/me/waitlist", headers=api.anna)).json()
+    entries = waitlist if isinstance(waitlist, list) else waitlist["items"]
+    assert [e["status"] for e in entries] == ["offered"]
+
+
+async def test_worker_raises_missing_data_when_data_stop(api: Api) -> None:
+    from mobile_api.worker import work_once
+
+    await share(api, ["resting_heart_rate"])
+    await send(api, api.anna, "resting_heart_rate", days_back(5), 60)
+    assert await inbox(api) == []
+    api.clock.advance(days=8)
+    assert (await work_once(api.runtime)).inbox_changes == 1
+    (blue,) = await inbox(api)
+    assert blue["severity"] == "blue" and blue["code"] == "data_missing"
+    assert (await work_once(api.runtime)).inbox_changes == 0  # checked: not again at once
+
+
+async def test_demo_leaves_the_gp_a_yellow_blood_pressure_item(api: Api) -> None:
+    from app.services.demo import seed_demo
+
+    async with api.runtime.store.transaction() as uow:
+        await seed_demo(uow, api.clock, api.runtime.vault, measurements=True)
+    items = await inbox(api)
+    assert [(i["severity"], i["code"], i["citizen_name"]) for i in items] == [
+        ("yellow", "bp_mean_high", "Anna Jensen")
+    ]
