@@ -407,3 +407,62 @@ async def test_demo_measurements_give_the_gp_a_summary_with_a_yellow_flag(api: A
     bp = next(m for m in body["metrics"] if m["metric"] == "blood_pressure_systolic")
     assert [s["name"] for s in bp["sources"]] == ["Blodtryksmåler (demo)"]
     assert bp["days"][0]["count"] == 2
+
+
+async def test_several_active_shares_combine(api: Api) -> None:
+    """ADR 0009: the union of metrics, each from the earliest day any share opens for it;
+    a share for another GP adds nothing for this one, and revoking takes its part away."""
+    await send(api, api.anna, "steps", days_back(60), 5000)
+    await send(api, api.anna, "body_mass", days_back(60), 80.0)
+    await send(api, api.anna, "resting_heart_rate", days_back(60), 60)
+    narrow = await share(api, api.anna, metrics=["steps"], data_days=10)
+    wide = await share(api, api.anna, metrics=["steps", "body_mass"], data_from="2026-10-01")
+    weight_only = await share(api, api.anna, metrics=["body_mass"], data_days=60)
+    nurse = await api.client.get("/v1/clinician/me", headers=api.nurse)
+    assert nurse.status_code == 200, nurse.text
+    await share(api, api.anna, metrics=["resting_heart_rate"], clinician_id=nurse.json()["id"])
+
+    period = {"from": "2026-09-22", "to": TODAY.isoformat()}
+    body = await summary(api, **period)
+    first_day = {m["metric"]: m["days"][0]["date"] for m in body["metrics"]}
+    assert first_day == {"steps": "2026-10-01", "body_mass": "2026-09-22"}
+    async with api.runtime.store.read() as uow:
+        chain = await uow.audit.chain(api.demo.citizens[ANNA].id)
+    read = [e for e in chain if e.action == "summary.read"][-1]
+    assert set(read.detail["shares"].split(",")) == {narrow["id"], wide["id"], weight_only["id"]}
+
+    r = await api.client.post(f"/v1/me/shares/{wide['id']}/revoke", headers=api.anna)
+    assert r.status_code == 200
+    body = await summary(api, **period)
+    first_day = {m["metric"]: m["days"][0]["date"] for m in body["metrics"]}
+    assert first_day == {"steps": "2026-11-11", "body_mass": "2026-09-22"}  # 10 days rolling
+
+
+async def test_a_changed_threshold_is_in_the_citizens_log(api: Api) -> None:
+    """GP guide: a change to a patient's limits is logged in the patient's access log."""
+    await share(api, api.anna, metrics=["spo2"])
+    r = await api.client.put(
+        summary_url(api, "thresholds"), json={"spo2_red_below": 88}, headers=api.gp
+    )
+    assert r.status_code == 200, r.text
+    log = (await api.client.get("/v1/me/audit-log", headers=api.anna)).json()["items"]
+    changes = [e for e in log if e["action"] == "thresholds.update"]
+    assert len(changes) == 1
+    assert changes[0]["actor"]["name"] == "Dr. Karen Hansen"
+    assert changes[0]["actor"]["clinic_id"] == api.demo.clinic_id
+    async with api.runtime.store.read() as uow:
+        chain = await uow.audit.chain(api.demo.citizens[ANNA].id)
+    entry = next(e for e in chain if e.action == "thresholds.update")
+    assert entry.detail == {"spo2_red_below": "88.0"}
+    assert entry.actor_id == api.demo.clinician.id
+    # back to the default: logged too, with nothing left changed
+    r = await api.client.put(
+        summary_url(api, "thresholds"), json={"spo2_red_below": 92}, headers=api.gp
+    )
+    assert r.status_code == 200
+    async with api.runtime.store.read() as uow:
+        chain = await uow.audit.chain(api.demo.citizens[ANNA].id)
+    assert [e.detail for e in chain if e.action == "thresholds.update"] == [
+        {"spo2_red_below": "88.0"},
+        {},
+    ]
