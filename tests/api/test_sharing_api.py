@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Api
-from tests.sharing_data import TODAY, days_back, send, share
+from tests.sharing_data import TODAY, URL, days_back, sample, send, share
 
 ANNA = 0
 
@@ -466,3 +466,23 @@ async def test_a_changed_threshold_is_in_the_citizens_log(api: Api) -> None:
         {"spo2_red_below": "88.0"},
         {},
     ]
+
+
+async def test_weight_change_at_the_limit_weighed_in_pounds(api: Api) -> None:
+    """Exactly +5 % in pounds (220 → 231 lb) is not over the 5 % limit after the road
+    through kg and the day's rounding; 231.5 lb (+5.2 %) is."""
+    first, later = days_back(10)[0], TODAY - timedelta(days=1)
+    batch = [
+        {**sample("body_mass", first, 220), "unit": "lb"},
+        {**sample("body_mass", later, 231), "unit": "lb"},
+    ]
+    r = await api.client.post(URL, json={"samples": batch}, headers=api.anna)
+    assert r.status_code == 200 and r.json()["stored"] == 2, r.text
+    await share(api, api.anna, metrics=["body_mass"])
+    assert flags(await summary(api)) == {"weight_stable": "green"}
+    more = {**sample("body_mass", TODAY, 231.5), "unit": "lb"}
+    r = await api.client.post(URL, json={"samples": [more]}, headers=api.anna)
+    assert r.status_code == 200 and r.json()["stored"] == 1, r.text
+    body = await summary(api)
+    assert flags(body) == {"weight_change": "yellow"}
+    assert body["flags"][0]["value"] == pytest.approx(5.23, abs=0.01)
