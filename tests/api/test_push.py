@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -15,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from adapters.push.apns import ApnsSender
 from adapters.push.fcm import FcmSender, ServiceAccount
 from app.domain.notices import notice
+from app.domain.push import PushResult
 from app.ports import PushSender
 from app.services.notify import tell
 from app.services.push import relay_due
@@ -381,3 +383,40 @@ async def test_the_served_app_runs_the_relay_when_push_is_configured(
 def test_half_an_apns_configuration_is_refused(settings: Settings) -> None:
     with pytest.raises(ValueError, match="MINLAEGE_APNS_TOPIC"):
         _ = msgspec.structs.replace(settings, apns_key_id="KEY123ABCD").apns_configured
+
+
+class RelayDied(BaseException):
+    """Stands for the relay's process ending mid-send (not an error it could catch)."""
+
+
+class DyingSender:
+    platform = "apns"
+
+    async def send(self, token: str, message: object) -> PushResult:
+        raise RelayDied
+
+
+async def test_a_dead_relays_rows_come_back_when_the_lease_ends(
+    api: Api, apple: FakeApns, senders: dict[str, PushSender]
+) -> None:
+    """ADR 0011: rows are claimed under a 2-minute lease; a relay that dies holding them
+    lets go when it ends, and another relay then pushes them, once."""
+    await register(api, api.anna)
+    async with api.runtime.store.transaction() as uow:
+        await tell(uow, api.clock, api.demo.citizens[0].id, notice("renewal.rejected", ref="1"))
+    start = api.clock.now()
+    with pytest.raises(RelayDied):
+        await relay_due(api.runtime.store, api.clock, {"apns": DyingSender()})
+    assert await outcomes(api, api.demo.citizens[0].id) == [(None, 0, None)]
+
+    assert (await relay_due(api.runtime.store, api.clock, senders)).rows == 0  # still leased
+    api.clock.set(start + timedelta(minutes=2) - timedelta(milliseconds=1))
+    assert (await relay_due(api.runtime.store, api.clock, senders)).rows == 0
+    assert apple.seen == []
+    api.clock.set(start + timedelta(minutes=2))
+    report = await relay_due(api.runtime.store, api.clock, senders)
+    assert (report.sent, report.rows) == (1, 1)
+    assert len(apple.seen) == 1
+    assert await outcomes(api, api.demo.citizens[0].id) == [
+        ("sent", 1, int(api.clock.now().timestamp() * 1000))
+    ]
