@@ -346,3 +346,27 @@ async def test_waitlist_input_rules(api: Api) -> None:
     ).status_code == 404
     left = await api.client.post(f"/v1/me/waitlist/{entry}/cancel", headers=api.anna)
     assert left.json()["status"] == "cancelled"
+
+
+async def test_without_from_and_to_the_next_14_days_are_listed(api: Api) -> None:
+    """docs/api.md: without `from`/`to`, the free slots from now until 14 days later."""
+    now = api.clock.now()  # 2026-11-20 09:00 UTC
+    # 14 days on is 2026-12-04 10:00 in Copenhagen; slots 15 minutes apart around it
+    for starts_at in ("2026-12-04T09:45:00+01:00", "2026-12-04T10:00:00+01:00"):
+        r = await api.client.post(
+            "/v1/clinician/clinic/slots",
+            json={"kind": "video", "starts_at": starts_at},
+            headers=api.gp,
+        )
+        assert r.status_code == 201, r.text
+    r = await api.client.get("/v1/me/clinic/slots", headers=api.anna)
+    assert r.status_code == 200, r.text
+    starts = [datetime.fromisoformat(s["starts_at"]) for s in r.json()]
+    assert starts and min(starts) >= now
+    assert max(starts) == datetime.fromisoformat("2026-12-04T09:45:00+01:00")
+    assert max(starts) < now + timedelta(days=14)
+    # the slot at exactly 14 days is the first of a later window
+    later = await api.client.get(
+        "/v1/me/clinic/slots", params={"from": "2026-12-04T10:00:00+01:00"}, headers=api.anna
+    )
+    assert [s["starts_at"] for s in later.json()] == ["2026-12-04T10:00:00+01:00"]
