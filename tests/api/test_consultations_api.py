@@ -243,3 +243,39 @@ async def test_scoping_of_threads(api: Api) -> None:
     assert (await api.client.get("/v1/me/consultations", headers=api.gp)).status_code == 403
     loner = await api.citizen("no-clinic")
     assert (await start_json(api, loner)).status_code == 404
+
+
+async def test_the_triage_list_is_longest_waiting_first(api: Api) -> None:
+    """docs/api.md: open threads, the one that has waited longest first; an answered
+    thread leaves the list and comes back at the end when the citizen writes again."""
+    ids = []
+    for headers, subject in ((api.anna, "Først"), (api.bent, "Anden"), (api.anna, "Tredje")):
+        r = await start_json(api, headers, subject=subject)
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["consultation"]["id"])
+        api.clock.advance(minutes=30)
+
+    def order(listed: list[dict]) -> list[str]:
+        return [t["consultation"]["id"] for t in listed]
+
+    triage = await api.client.get(
+        "/v1/clinician/consultations", params={"status": "open"}, headers=api.nurse
+    )
+    assert order(triage.json()) == ids
+    answer = await api.client.post(
+        f"/v1/clinician/consultations/{ids[0]}/messages", json={"body": "Svar."}, headers=api.gp
+    )
+    assert answer.status_code == 201, answer.text
+    api.clock.advance(minutes=30)
+    triage = await api.client.get(
+        "/v1/clinician/consultations", params={"status": "open"}, headers=api.nurse
+    )
+    assert order(triage.json()) == ids[1:]
+    follow_up = await api.client.post(
+        f"/v1/me/consultations/{ids[0]}/messages", json={"body": "Tak, men…"}, headers=api.anna
+    )
+    assert follow_up.status_code == 201, follow_up.text
+    triage = await api.client.get(
+        "/v1/clinician/consultations", params={"status": "open"}, headers=api.nurse
+    )
+    assert order(triage.json()) == [ids[1], ids[2], ids[0]]

@@ -176,3 +176,32 @@ async def test_roles_on_renewal_endpoints(api: Api) -> None:
         assert (await api.client.get(path, headers=api.gp)).status_code == 403
         assert (await api.client.get(path, headers=api.gateway)).status_code == 403
     assert (await api.client.get("/v1/clinician/renewals", headers=api.anna)).status_code == 403
+
+
+async def test_the_queue_is_oldest_first_across_patients_and_keeps_those_in_review(
+    api: Api,
+) -> None:
+    """docs/api.md: open renewal requests, oldest first."""
+    anna, bent = await meds(api, api.anna), await meds(api, api.bent)
+    made = []
+    for headers, med in (
+        (api.anna, anna["Amlodipin"]),
+        (api.bent, bent["Atorvastatin"]),
+        (api.anna, anna["Metformin"]),
+    ):
+        r = await ask(api, headers, med["id"])
+        assert r.status_code == 201, r.text
+        made.append(r.json()[0]["id"])
+        api.clock.advance(minutes=10)
+    # taking the newest into review, or deciding the middle one, does not reorder the rest
+    assert (
+        await api.client.post(f"/v1/clinician/renewals/{made[2]}/review", headers=api.nurse)
+    ).status_code == 200
+    queue = (await api.client.get("/v1/clinician/renewals", headers=api.gp)).json()
+    assert [q["requested"]["id"] for q in queue] == made
+    assert [q["citizen_name"] for q in queue] == ["Anna Jensen", "Bent Nielsen", "Anna Jensen"]
+    assert (
+        await api.client.post(f"/v1/clinician/renewals/{made[1]}/approve", headers=api.gp)
+    ).status_code == 200
+    queue = (await api.client.get("/v1/clinician/renewals", headers=api.gp)).json()
+    assert [q["requested"]["id"] for q in queue] == [made[0], made[2]]
