@@ -17,6 +17,7 @@ from app.ports import Clock
 from app.settings import Settings, load_settings
 from mobile_api.citizen import citizen_router
 from mobile_api.clinician import clinician_router
+from mobile_api.clinician.inbox_links import open_inbox_link
 from mobile_api.clinician.summary import open_summary_link
 from mobile_api.gateway import GatewayPairingController, gateway_router
 from mobile_api.jobs import resume_unfinished
@@ -29,7 +30,14 @@ from mobile_api.worker import work_forever
 
 __all__ = ["create_app"]
 
-_PUBLIC = ["^/health/", "^/schema", "^/.well-known/", "^/v1/auth/", "^/v1/summary-links/"]
+_PUBLIC = [
+    "^/health/",
+    "^/schema",
+    "^/.well-known/",
+    "^/v1/auth/",
+    "^/v1/summary-links/",
+    "^/v1/inbox-links/",
+]
 
 
 def create_app(
@@ -74,6 +82,7 @@ def create_app(
             GatewayPairingController,
             gateway_router,
             open_summary_link,
+            open_inbox_link,
         ],
         lifespan=[lifespan],
         middleware=[DefineMiddleware(BearerAuth, exclude=_PUBLIC)],

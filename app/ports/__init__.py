@@ -30,7 +30,12 @@ from app.domain.slots import Slot
 from app.domain.sources import StoredSource
 from app.domain.summary_links import SummaryLink
 from app.domain.waitlist import WaitlistEntry
-from app.ports.inbox import InboxPageRow, InboxRepository, QuestionnaireRepository
+from app.ports.inbox import (
+    InboxLinkRepository,
+    InboxPageRow,
+    InboxRepository,
+    QuestionnaireRepository,
+)
 
 __all__ = [
     "AppointmentRepository",
@@ -49,6 +54,7 @@ __all__ = [
     "IdTokenClaims",
     "IdTokenVerifier",
     "ImportRepository",
+    "InboxLinkRepository",
     "InboxPageRow",
     "InboxRepository",
     "MedicationRepository",
@@ -464,6 +470,7 @@ class UnitOfWork(Protocol):
     push_devices: PushDeviceRepository
     summary_links: SummaryLinkRepository
     inbox: InboxRepository
+    inbox_links: InboxLinkRepository
     questionnaires: QuestionnaireRepository
 
 

@@ -9,9 +9,10 @@ from typing import Protocol
 import msgspec
 
 from app.domain.inbox import InboxItem
+from app.domain.inbox_links import InboxLink
 from app.domain.pro import Assignment, Instance, StoredQuestionnaire
 
-__all__ = ["InboxPageRow", "InboxRepository", "QuestionnaireRepository"]
+__all__ = ["InboxLinkRepository", "InboxPageRow", "InboxRepository", "QuestionnaireRepository"]
 
 
 class InboxPageRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -95,4 +96,13 @@ class QuestionnaireRepository(Protocol):
     async def submitted(self, citizen_id: str) -> list[Instance]: ...
     async def submit(self, i: Instance) -> bool:
         """Due → submitted with the response; False if it was answered already."""
+        ...
+
+
+class InboxLinkRepository(Protocol):
+    """One-time links to the inbox page; only the hash of a link's secret is stored."""
+
+    async def add(self, link: InboxLink) -> None: ...
+    async def take(self, token_hash: str, now: datetime) -> InboxLink | None:
+        """Spend a live, unused link (once); None when unknown, used or expired."""
         ...

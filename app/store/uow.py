@@ -13,6 +13,7 @@ from app.ports import (
     GatewayIORepository,
     GatewayRepository,
     ImportRepository,
+    InboxLinkRepository,
     InboxRepository,
     MedicationRepository,
     OutboxRepository,
@@ -36,6 +37,7 @@ from app.store.repos.consultations import SqlConsultations
 from app.store.repos.gateway_io import SqlGatewayIO
 from app.store.repos.imports import SqlImports
 from app.store.repos.inbox import SqlInbox
+from app.store.repos.inbox_links import SqlInboxLinks
 from app.store.repos.medications import SqlMedications, SqlRenewals
 from app.store.repos.outbox import SqlOutbox
 from app.store.repos.people import SqlCitizens, SqlClinicians, SqlClinics, SqlGateways
@@ -81,4 +83,5 @@ class SqlUnitOfWork:
         self.push_devices: PushDeviceRepository = SqlPushDevices(conn)
         self.summary_links: SummaryLinkRepository = SqlSummaryLinks(conn)
         self.inbox: InboxRepository = SqlInbox(conn)
+        self.inbox_links: InboxLinkRepository = SqlInboxLinks(conn)
         self.questionnaires: QuestionnaireRepository = SqlQuestionnaires(conn)

@@ -8,6 +8,7 @@ from app.domain.identity import Role
 from mobile_api.clinician.citizens import ClinicianCitizensController
 from mobile_api.clinician.consultations import ClinicConsultationsController
 from mobile_api.clinician.inbox import InboxController
+from mobile_api.clinician.inbox_links import InboxHtmlController, InboxPageController
 from mobile_api.clinician.questionnaire_fhir import QuestionnaireResponseFhirController
 from mobile_api.clinician.questionnaires import (
     AssignmentController,
@@ -32,6 +33,8 @@ clinician_router = Router(
         ClinicConsultationsController,
         SummaryController,
         InboxController,
+        InboxPageController,
+        InboxHtmlController,
         QuestionnaireDefinitionController,
         AssignmentController,
         QuestionnaireResponseController,
