@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -24,6 +25,7 @@ from app.domain.inbox import InboxItem
 from app.domain.notices import notice
 from app.domain.pro import Instance, StoredQuestionnaire, next_due, opening, red_message
 from app.domain.questionnaires import QuestionnaireDef, Reason, Triage, check_response, triage
+from app.domain.time import DEFAULT_TIMEZONE
 from app.errors import Conflict, Invalid, NotFound
 from app.ports import Clock, UnitOfWork
 from app.services.audit import event_for, record
@@ -165,7 +167,7 @@ def _reason_text(reasons: list[Reason], language: str) -> str:
 
 
 def _item(
-    instance: Instance, stored: StoredQuestionnaire, result: Triage, now: datetime
+    instance: Instance, stored: StoredQuestionnaire, result: Triage, now: datetime, zone: str
 ) -> InboxItem:
     red = result.level == "red"
     first = result.reasons[0] if result.reasons else None
@@ -184,7 +186,8 @@ def _item(
         value=_number(first.value) if first else None,
         threshold=_number(first.threshold) if first else None,
         period_from=instance.due,
-        period_to=now.date(),
+        # the citizen's local dates, like `due` (UTC can still be yesterday)
+        period_to=now.astimezone(ZoneInfo(zone)).date(),
         link=f"/v1/clinician/questionnaire-responses/{instance.id}",
         created_at=now,
         updated_at=now,
@@ -244,9 +247,16 @@ async def submit(
         idempotency_key=idempotency_key,
     )
     if not await uow.questionnaires.submit(submitted):
-        raise Conflict("this questionnaire is already answered", kind="already-submitted")
+        # answered since we read it (on PostgreSQL a racing retry waits here for the
+        # first one's commit): the same answer under the same key gets the first outcome
+        now_stored = await uow.questionnaires.instance(citizen.id, instance_id)
+        if now_stored is None:
+            raise Conflict("this questionnaire is already answered", kind="already-submitted")
+        return await _replay(uow, now_stored, doc, idempotency_key)
     clinic = await uow.clinics.get(instance.clinic_id)
     message = _message(result.level, defn, clinic.name if clinic else "", clinic)
+    person = await uow.citizens.get(instance.citizen_id)
+    zone = person.timezone if person else DEFAULT_TIMEZONE
     if result.level == "green":
         await tell(
             uow,
@@ -260,7 +270,7 @@ async def submit(
             ),
         )
     else:
-        await uow.inbox.add(_item(instance, stored, result, now))
+        await uow.inbox.add(_item(instance, stored, result, now, zone))
         if result.level == "red":
             await tell(
                 uow,
@@ -273,7 +283,7 @@ async def submit(
                     message_en=message[1],
                 ),
             )
-    planned = await _plan_next(uow, instance, now)
+    planned = await _plan_next(uow, instance, now, zone)
     await record(
         uow,
         clock,
@@ -294,12 +304,10 @@ async def submit(
     )
 
 
-async def _plan_next(uow: UnitOfWork, instance: Instance, now: datetime) -> date | None:
+async def _plan_next(uow: UnitOfWork, instance: Instance, now: datetime, zone: str) -> date | None:
     assignment = await uow.questionnaires.assignment(instance.citizen_id, instance.assignment_id)
     if assignment is None or assignment.ended_at is not None:
         return None
-    citizen = await uow.citizens.get(instance.citizen_id)
-    zone = citizen.timezone if citizen else "Europe/Copenhagen"
     due = next_due(now, assignment.every_days, zone)
     await uow.questionnaires.plan_next(
         assignment.citizen_id, assignment.id, due, None if due is None else opening(due, zone)

@@ -5,6 +5,7 @@ due, in the citizen's zone, with a notice that names no health detail.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -50,13 +51,36 @@ def problems_as_errors(problems: list[msgspec.Struct]) -> list[dict[str, str]]:
     return out
 
 
+_AT = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
+_STEP = re.compile(r"\.([^.\[]+)|\[(\d+)\]|\[\"((?:[^\"\\]|\\.)*)\"\]")
+
+
+def _pointer(path: str) -> str:
+    """msgspec's `$.triage[0].any[1]` as the JSON pointer `/triage/0/any/1`."""
+    steps = (m.group(1) or m.group(2) or m.group(3) or "" for m in _STEP.finditer(path))
+    return "".join("/" + s.replace("~", "~0").replace("/", "~1") for s in steps)
+
+
+def _shape_problem(what: str, exc: msgspec.DecodeError) -> Invalid:
+    """A definition that is not JSON or not of the PUT body's shape is a mistake in the
+    definition like any other: 422 invalid-questionnaire with where it is."""
+    found = _AT.match(str(exc))
+    message = found.group("message") if found else str(exc)
+    pointer = _pointer(found.group("path") or "") if found else ""
+    return Invalid(
+        f"the definition {what}: {exc}",
+        kind="invalid-questionnaire",
+        errors=[{"pointer": pointer, "message": message}],
+    )
+
+
 def _decode_body(raw: bytes) -> DefinitionBody:
     try:
         return msgspec.json.decode(raw, type=DefinitionBody)
     except msgspec.ValidationError as exc:
-        raise Invalid(f"the definition does not have the expected shape: {exc}") from exc
+        raise _shape_problem("does not have the expected shape", exc) from exc
     except msgspec.DecodeError as exc:
-        raise Invalid(f"the definition is not JSON: {exc}") from exc
+        raise _shape_problem("is not JSON", exc) from exc
 
 
 def definition_of(stored: StoredQuestionnaire) -> QuestionnaireDef:
