@@ -136,6 +136,7 @@ async def test_photos_are_cleaned_stored_outside_the_db_and_viewable(api: Api) -
     mine = await api.client.get(photos[0]["href"], headers=api.anna)
     assert mine.status_code == 200 and mine.headers["content-type"] == "image/jpeg"
     assert mine.headers["cache-control"] == "private, no-store"
+    assert mine.headers["x-content-type-options"] == "nosniff"
     assert b"Exif" not in mine.content and b"PhoneMaker" not in mine.content
     assert Image.open(io.BytesIO(mine.content)).getexif() == {}
 
@@ -144,6 +145,8 @@ async def test_photos_are_cleaned_stored_outside_the_db_and_viewable(api: Api) -
         f"/v1/clinician/consultations/{tid}/photos/{photos[1]['id']}", headers=api.gp
     )
     assert gp_view.status_code == 200 and gp_view.headers["content-type"] == "image/png"
+    assert gp_view.headers["cache-control"] == "private, no-store"
+    assert gp_view.headers["x-content-type-options"] == "nosniff"
     log = [
         e["action"]
         for e in (await api.client.get("/v1/me/audit-log", headers=api.anna)).json()["items"]
@@ -279,3 +282,43 @@ async def test_the_triage_list_is_longest_waiting_first(api: Api) -> None:
         "/v1/clinician/consultations", params={"status": "open"}, headers=api.nurse
     )
     assert order(triage.json()) == [ids[1], ids[2], ids[0]]
+
+
+class DiskFull(Exception):
+    """Stands for the database failing inside the message's transaction."""
+
+
+async def _failing_add_message(self: object, m: object) -> None:
+    raise DiskFull("no space left on device")
+
+
+async def test_photos_are_removed_when_the_transaction_fails(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ADR 0008: photos are written before the transaction; if it fails they are deleted
+    again, for a new thread and for a follow-up alike."""
+    from app.store.repos.consultations import SqlConsultations
+
+    kept = await start_with_photos(api, api.anna, [("first.png", png())])
+    assert kept.status_code == 201, kept.text
+    tid = kept.json()["consultation"]["id"]
+    assert len(blob_files(api)) == 1
+    monkeypatch.setattr(SqlConsultations, "add_message", _failing_add_message)
+
+    r = await start_with_photos(api, api.anna, [("a.jpg", jpeg_with_gps()), ("b.png", png())])
+    assert (r.status_code, r.json()["type"]) == (500, "https://minlaege.dk/problems/internal")
+    files = [("photos", ("c.png", png(), "image/png"))]
+    r = await api.client.post(
+        f"/v1/me/consultations/{tid}/messages",
+        data={"body": "Og et billede mere."},
+        files=files,
+        headers=api.anna,
+    )
+    assert (r.status_code, r.json()["type"]) == (500, "https://minlaege.dk/problems/internal")
+
+    monkeypatch.undo()
+    assert len(blob_files(api)) == 1  # only the first thread's photo
+    threads = (await api.client.get("/v1/me/consultations", headers=api.anna)).json()
+    assert [t["id"] for t in threads] == [tid]
+    thread = (await api.client.get(f"/v1/me/consultations/{tid}", headers=api.anna)).json()
+    assert len(thread["messages"]) == 1

@@ -343,6 +343,10 @@ async def test_html_page_shows_flags_first_and_only_shared_metrics(api: Api) -> 
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/html")
     assert "default-src 'none'" in r.headers["content-security-policy"]
+    assert r.headers["x-robots-tag"] == "noindex"
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["cache-control"] == "private, no-store"
+    assert r.headers["referrer-policy"] == "no-referrer"
     page = r.text
     assert "<script" not in page.lower()
     assert "Meget højt hjemmeblodtryk" in page and "<svg" in page

@@ -45,6 +45,8 @@ async def test_a_link_opens_the_page_once_without_a_token_and_the_read_is_audite
     assert page.headers["content-type"].startswith("text/html")
     assert page.headers["cache-control"] == "private, no-store"
     assert page.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["x-robots-tag"] == "noindex"
+    assert page.headers["x-content-type-options"] == "nosniff"
     assert "default-src 'none'" in page.headers["content-security-policy"]
     assert "Anna Jensen" in page.text and "<script" not in page.text
     assert 'lang="en"' in page.text
