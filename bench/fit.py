@@ -111,24 +111,26 @@ def main(argv: list[str] | None = None) -> None:
             f" best of {runs} runs for every row"
         )
         base = _best(_fitdecode, path, runs)
-        report("baseline bare fitdecode decode", seconds=base, records_per_s=seconds / base)
+        report(
+            "baseline bare fitdecode decode", seconds=f"{base:.3f}", records_per_s=seconds / base
+        )
         for name, fn in (("fitparse", _fitparse), ("garmin-fit-sdk", _garmin)):
             try:
                 t = _best(fn, path, runs)
-                report(f"bare {name} decode", seconds=t, vs_fitdecode=f"{t / base:.2f}x")
+                report(f"bare {name} decode", seconds=f"{t:.3f}", vs_fitdecode=f"{t / base:.2f}x")
             except Exception as exc:  # a library refusing the file is a result too
                 print(f"bare {name} decode: refused the file ({type(exc).__name__}: {exc})")
         parse = _best(_iter_fit, path, runs)
         report(
             "minlaege adapter alone (iter_fit, no store)",
-            seconds=parse,
+            seconds=f"{parse:.3f}",
             vs_fitdecode=f"{parse / base:.2f}x",
             target="<1.3x",
         )
         took, stored = _best_import(path, Path(tmp), runs)
         report(
             "minlaege import into SQLite",
-            seconds=took,
+            seconds=f"{took:.3f}",
             records_per_s=seconds / took,
             samples_stored=str(stored),
             vs_fitdecode=f"{took / base:.2f}x",
