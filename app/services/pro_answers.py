@@ -142,14 +142,24 @@ async def _replay(
     clinic = await uow.clinics.get(instance.clinic_id)
     message = _message(instance.triage or "green", defn, clinic.name if clinic else "", clinic)
     assignment = await uow.questionnaires.assignment(instance.citizen_id, instance.assignment_id)
+    # worked out again from the first answer's time, as it was then: the assignment's
+    # own next_due is cleared once the worker has opened that next one
+    person = await uow.citizens.get(instance.citizen_id)
+    planned = (
+        None
+        if assignment is None or instance.submitted_at is None
+        else next_due(
+            instance.submitted_at,
+            assignment.every_days,
+            person.timezone if person else DEFAULT_TIMEZONE,
+        )
+    )
     return Outcome(
         triage=instance.triage or "green",
         message_da=message[0],
         message_en=message[1],
         instance_id=instance.id,
-        next_due=None
-        if assignment is None or assignment.next_due is None
-        else assignment.next_due.isoformat(),
+        next_due=None if planned is None else planned.isoformat(),
     )
 
 

@@ -10,12 +10,13 @@ import asyncio
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import pytest
 
 from app.domain.ids import stable_id
+from app.domain.push import PushMessage, PushResult
 from app.store.repos.inbox import SqlInbox
 from app.store.repos.questionnaires import SqlQuestionnaires
 from mobile_api.worker import work_once
@@ -778,6 +779,14 @@ async def test_another_clinic_and_another_citizen_see_nothing(api: Api) -> None:
     )
     assert (r.status_code, kind_of(r)) == (404, "questionnaire-not-found")
     assert await inbox(api, other_gp) == []
+    [item] = await inbox(api)
+    r = await api.client.get(f"{INBOX}/{item['id']}", headers=other_gp)
+    assert r.status_code == 404
+    r = await api.client.post(
+        f"{INBOX}/{item['id']}/resolve", json={"note": "x", "action": "none"}, headers=other_gp
+    )
+    assert r.status_code == 404
+    assert [i["status"] for i in await inbox(api)] == ["open"]
     assert (await api.client.get(DEFS, headers=other_gp)).json() == []
     r = await api.client.get(f"{DEFS}/{BP}", headers=other_gp)
     assert r.status_code == 404
@@ -988,3 +997,109 @@ async def test_a_retry_racing_the_first_gets_the_same_outcome(
     assert first.json() == second.json()
     assert len(await inbox(api)) == 1
     assert [n["kind"] for n in await notices(api)] == ["questionnaire.call", "questionnaire.due"]
+
+
+async def test_a_late_retry_gets_the_first_outcome_after_the_next_one_opened(api: Api) -> None:
+    """The outcome a retry gets is the first one, even when the retry comes after the
+    next instance opened (its next_due was null then)."""
+    instance_id = await given(api, BP, every_days=7)
+    first = await answer(api, instance_id, bp(), key="weekly")
+    assert (first.status_code, first.json()["next_due"]) == (201, "2026-11-27")
+    api.clock.set(at("2026-11-27T09:00:00+01:00"))
+    assert (await work_once(api.runtime)).questionnaires_opened == 1
+    again = await answer(api, instance_id, bp(), key="weekly")
+    assert again.status_code == 201, again.text
+    assert again.json() == first.json()
+    assert len(await mine(api)) == 2
+
+
+async def test_two_staff_loading_the_same_key_at_once_get_two_versions(
+    api: Api, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    """Both read "no version yet" before either writes."""
+    if api.runtime.settings.db_url.startswith("postgres"):
+        request.node.add_marker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="on PostgreSQL both compute the same next version and the second"
+                " INSERT breaks the primary key (500); QuestionnaireRepository.add_version"
+                " (app/ports/inbox.py) returns None, so the service cannot retry",
+            )
+        )
+    reading = SqlQuestionnaires.latest
+
+    async def slow(self: SqlQuestionnaires, clinic_id: str, key: str) -> Any:
+        found = await reading(self, clinic_id, key)
+        await asyncio.sleep(0.2)
+        return found
+
+    monkeypatch.setattr(SqlQuestionnaires, "latest", slow)
+    one, two = await asyncio.gather(load(api, BP), load(api, BP, who=api.nurse))
+    assert sorted((one.status_code, two.status_code)) == [200, 201], (one.text, two.text)
+    assert sorted((one.json()["version"], two.json()["version"])) == [1, 2]
+
+
+class Phone:
+    """A push service in the test: records what it is given, answers `outcome`."""
+
+    platform = "apns"
+
+    def __init__(self) -> None:
+        self.outcome: Literal["sent", "gone", "retry"] = "retry"
+        self.seen: list[PushMessage] = []
+
+    async def send(self, token: str, message: PushMessage) -> PushResult:
+        self.seen.append(message)
+        return PushResult(outcome=self.outcome)
+
+
+async def test_a_failed_push_does_not_undo_a_red_answer_and_says_nothing(api: Api) -> None:
+    phone = Phone()
+    api.runtime.senders["apns"] = phone
+    r = await api.client.post(
+        "/v1/me/push-devices", json={"platform": "apns", "token": "ab" * 32}, headers=api.anna
+    )
+    assert r.status_code == 201, r.text
+    instance_id = await given(api, BP)
+    r = await answer(api, instance_id, bp(120, 75, chest=True))
+    assert (r.status_code, r.json()["triage"]) == (201, "red")
+    # Apple is away: the pushes wait, the answer and its item stay
+    assert (await work_once(api.runtime)).push.retrying == 2
+    [item] = await inbox(api)
+    assert item["severity"] == "red"
+    assert [(q["status"], q["triage"]) for q in await mine(api)] == [("submitted", "red")]
+    # back again: both go out, and the lock screen says nothing of chest pain or the BP
+    phone.outcome = "sent"
+    api.clock.advance(minutes=5)
+    assert (await work_once(api.runtime)).push.sent == 2
+    delivered = phone.seen[-2:]
+    assert {(m.title, m.body) for m in delivered} == {
+        ("Ny besked fra Min Læge", "Åbn appen for at læse den.")
+    }
+    assert len(await inbox(api)) == 1
+
+
+async def test_days_and_texts_follow_the_citizens_zone_and_language(api: Api) -> None:
+    r = await api.client.patch(
+        "/v1/me", json={"timezone": "Asia/Tokyo", "language": "en"}, headers=api.anna
+    )
+    assert r.status_code == 200, r.text
+    assert (await load(api, BP)).status_code == 201
+    # 20:00 UTC on the 20th is 05:00 on the 21st in Tokyo: the 20th is past for Anna
+    api.clock.set(at("2026-11-20T20:00:00+00:00"))
+    r = await assign(api, BP, first_due="2026-11-20")
+    assert (r.status_code, kind_of(r)) == (422, "invalid")
+    r = await assign(api, BP, first_due="2026-11-22")
+    assert r.status_code == 201, r.text
+    # 09:00 in Tokyo on the 22nd is midnight UTC
+    api.clock.set(at("2026-11-21T23:59:00+00:00"))
+    assert (await work_once(api.runtime)).questionnaires_opened == 0
+    api.clock.set(at("2026-11-22T00:00:00+00:00"))
+    assert (await work_once(api.runtime)).questionnaires_opened == 1
+    [due] = await mine(api)
+    assert (due["due"], due["title"]) == ("2026-11-22", "Blood pressure measured at home")
+    [told] = await notices(api)
+    assert (told["title"], told["body"]) == (
+        "New questionnaire",
+        "Your doctor asks you to answer a questionnaire: Blood pressure measured at home",
+    )
