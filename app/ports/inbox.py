@@ -69,7 +69,10 @@ class InboxRepository(Protocol):
 
 
 class QuestionnaireRepository(Protocol):
-    async def add_version(self, q: StoredQuestionnaire) -> None: ...
+    async def add_version(self, q: StoredQuestionnaire) -> bool:
+        """Store a version; False when that version of the key exists already."""
+        ...
+
     async def latest(self, clinic_id: str, key: str) -> StoredQuestionnaire | None: ...
     async def version(
         self, clinic_id: str, key: str, version: int

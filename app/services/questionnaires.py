@@ -17,7 +17,7 @@ from app.domain.notices import notice
 from app.domain.people import Citizen
 from app.domain.pro import KEY_PATTERN, Assignment, Instance, StoredQuestionnaire, opening
 from app.domain.questionnaires import DefinitionBody, QuestionnaireDef, check_definition
-from app.errors import Invalid, NotFound
+from app.errors import Conflict, Invalid, NotFound
 from app.ports import Clock, Store, UnitOfWork
 from app.services.audit import event_for, record
 from app.services.clinic_schedule import clinic_for
@@ -38,6 +38,7 @@ _OPEN_BATCH = 200
 #: checked definitions by (clinic, key, version): a version never changes once stored
 _CHECKED: dict[tuple[str, str, int], QuestionnaireDef] = {}
 _CACHE_LIMIT = 512
+_VERSION_TRIES = 5
 
 
 def problems_as_errors(problems: list[msgspec.Struct]) -> list[dict[str, str]]:
@@ -112,19 +113,23 @@ async def load_definition(
             kind="invalid-questionnaire",
             errors=problems_as_errors(list(problems)),
         )
-    latest = await uow.questionnaires.latest(clinic.id, key)
-    stored = StoredQuestionnaire(
-        clinic_id=clinic.id,
-        key=key,
-        version=1 if latest is None else latest.version + 1,
-        title_da=checked.title_da,
-        title_en=checked.title_en,
-        body=msgspec.json.encode(body),
-        created_by=clinician.id,
-        created_at=clock.now(),
-    )
-    await uow.questionnaires.add_version(stored)
-    return stored, latest is None
+    # Two loads of one key at once both see the same latest version; the second insert
+    # is skipped by the primary key and that load takes the next number instead.
+    for _ in range(_VERSION_TRIES):
+        latest = await uow.questionnaires.latest(clinic.id, key)
+        stored = StoredQuestionnaire(
+            clinic_id=clinic.id,
+            key=key,
+            version=1 if latest is None else latest.version + 1,
+            title_da=checked.title_da,
+            title_en=checked.title_en,
+            body=msgspec.json.encode(body),
+            created_by=clinician.id,
+            created_at=clock.now(),
+        )
+        if await uow.questionnaires.add_version(stored):
+            return stored, latest is None
+    raise Conflict(f"questionnaire '{key}' is being changed by someone else; try again")
 
 
 async def assign(

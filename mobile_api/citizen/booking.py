@@ -41,6 +41,8 @@ class ClinicView(msgspec.Struct, frozen=True, kw_only=True):
     waitlist_hold_minutes: int
     photos_enabled: bool
     answer_working_days: int
+    #: the clinic's phone number ("" when not set)
+    phone: str
 
 
 def clinic_view(c: Clinic) -> ClinicView:
@@ -52,6 +54,7 @@ def clinic_view(c: Clinic) -> ClinicView:
         waitlist_hold_minutes=c.rules.waitlist_hold_minutes,
         photos_enabled=c.rules.photos_enabled,
         answer_working_days=c.rules.answer_working_days,
+        phone=c.rules.phone,
     )
 
 

@@ -695,11 +695,6 @@ async def test_a_second_answer_without_a_key_is_a_conflict(api: Api) -> None:
     assert (r.status_code, kind_of(r)) == (409, "already-submitted")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ClinicView (mobile_api/citizen/booking.py clinic_view) has no phone: the clinic"
-    " sets the number red answers tell citizens to call, but cannot read it back",
-)
 async def test_the_clinic_reads_back_the_phone_it_set(api: Api) -> None:
     await set_phone(api)
     clinic = await api.client.get("/v1/clinician/clinic", headers=api.gp)
@@ -1017,15 +1012,6 @@ async def test_two_staff_loading_the_same_key_at_once_get_two_versions(
     api: Api, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
     """Both read "no version yet" before either writes."""
-    if api.runtime.settings.db_url.startswith("postgres"):
-        request.node.add_marker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="on PostgreSQL both compute the same next version and the second"
-                " INSERT breaks the primary key (500); QuestionnaireRepository.add_version"
-                " (app/ports/inbox.py) returns None, so the service cannot retry",
-            )
-        )
     reading = SqlQuestionnaires.latest
 
     async def slow(self: SqlQuestionnaires, clinic_id: str, key: str) -> Any:

@@ -85,19 +85,20 @@ class SqlQuestionnaires:
     def __init__(self, conn: Connection) -> None:
         self._c = conn
 
-    async def add_version(self, q: StoredQuestionnaire) -> None:
-        await self._c.execute(
-            f"INSERT INTO questionnaires ({_Q_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                q.clinic_id,
-                q.key,
-                q.version,
-                q.title_da,
-                q.title_en,
-                q.body.decode(),
-                q.created_by,
-                to_ms(q.created_at),
-            ),
+    async def add_version(self, q: StoredQuestionnaire) -> bool:
+        row = (
+            q.clinic_id,
+            q.key,
+            q.version,
+            q.title_da,
+            q.title_en,
+            q.body.decode(),
+            q.created_by,
+            to_ms(q.created_at),
+        )
+        types = ("text", "text", "int4", "text", "text", "text", "text", "int8")
+        return (
+            await self._c.insert_ignore("questionnaires", _Q_COLS.split(", "), types, [row]) == 1
         )
 
     async def latest(self, clinic_id: str, key: str) -> StoredQuestionnaire | None:
