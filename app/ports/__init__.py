@@ -30,6 +30,7 @@ from app.domain.slots import Slot
 from app.domain.sources import StoredSource
 from app.domain.summary_links import SummaryLink
 from app.domain.waitlist import WaitlistEntry
+from app.ports.healthconnect import HealthConnectRepository
 from app.ports.inbox import (
     InboxLinkRepository,
     InboxPageRow,
@@ -51,6 +52,7 @@ __all__ = [
     "DailyRow",
     "GatewayIORepository",
     "GatewayRepository",
+    "HealthConnectRepository",
     "IdTokenClaims",
     "IdTokenVerifier",
     "ImportRepository",
@@ -472,6 +474,7 @@ class UnitOfWork(Protocol):
     inbox: InboxRepository
     inbox_links: InboxLinkRepository
     questionnaires: QuestionnaireRepository
+    healthconnect: HealthConnectRepository
 
 
 class Store(Protocol):

@@ -12,6 +12,7 @@ from app.ports import (
     DailyRepository,
     GatewayIORepository,
     GatewayRepository,
+    HealthConnectRepository,
     ImportRepository,
     InboxLinkRepository,
     InboxRepository,
@@ -35,6 +36,7 @@ from app.store.repos.appointments import SqlAppointments, SqlWaitlist
 from app.store.repos.audit import SqlAudit
 from app.store.repos.consultations import SqlConsultations
 from app.store.repos.gateway_io import SqlGatewayIO
+from app.store.repos.healthconnect import SqlHealthConnect
 from app.store.repos.imports import SqlImports
 from app.store.repos.inbox import SqlInbox
 from app.store.repos.inbox_links import SqlInboxLinks
@@ -85,3 +87,4 @@ class SqlUnitOfWork:
         self.inbox: InboxRepository = SqlInbox(conn)
         self.inbox_links: InboxLinkRepository = SqlInboxLinks(conn)
         self.questionnaires: QuestionnaireRepository = SqlQuestionnaires(conn)
+        self.healthconnect: HealthConnectRepository = SqlHealthConnect(conn)

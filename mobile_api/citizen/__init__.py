@@ -14,6 +14,7 @@ from mobile_api.citizen.booking import (
 )
 from mobile_api.citizen.consultations import ConsultationController
 from mobile_api.citizen.gateways import GatewayController
+from mobile_api.citizen.healthconnect import HealthConnectController
 from mobile_api.citizen.healthkit import HealthKitController
 from mobile_api.citizen.imports import ImportController
 from mobile_api.citizen.medications import MedicationsController, RenewalsController
@@ -39,6 +40,7 @@ citizen_router = Router(
         ImportController,
         SourcesController,
         HealthKitController,
+        HealthConnectController,
         ClinicController,
         AppointmentController,
         CalendarController,
