@@ -1,18 +1,25 @@
 """Apple Health import: our end-to-end import into SQLite against healthkit-to-sqlite and a
 bare expat scan of the same generated export (the floor: reading the XML at all).
 
-Usage: python -m bench.apple_health [--records N]   (default 1,000,000)
+The comparison with healthkit-to-sqlite is like with like: both read the same
+`export.zip`, each as a whole process from spawn to exit (start-up, imports and
+unzipping on both sides), timed the same way from outside, the same number of runs.
+
+Usage: python -m bench.apple_health [--records N] [--runs R]   (default 1,000,000 and 1)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import xml.parsers.expat
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -65,12 +72,32 @@ def _nothing(name: str, attributes: list[str]) -> None:
     return None
 
 
+def _whole_process(cmd: list[str]) -> tuple[float, float, str]:
+    """Run `cmd` to its end: wall seconds from spawn to exit, its peak RSS in MB (from
+    wait4, this child alone), and what it printed."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        took = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{cmd[0]} failed ({proc.returncode}): {err.read()[-2000:]!r}")
+        return took, usage.ru_maxrss / 1024, out.read().decode()
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--records", type=int, default=1_000_000)
+    ap.add_argument(
+        "--runs", type=int, default=1, help="whole-process runs on each side; the best counts"
+    )
     args = ap.parse_args(argv if argv is not None else [])
     from adapters.ingest.apple_health_gen import generate_export
 
+    runs: int = args.runs
     with tempfile.TemporaryDirectory() as tmp:
         xml_path = Path(tmp) / "export.xml"
         t = time.perf_counter()
@@ -92,47 +119,52 @@ def main(argv: list[str] | None = None) -> None:
             vs_expat=f"{touched / floor:.2f}x",
         )
 
-        import json
+        # Both tools get the same export.zip, as the Health app writes it, and run as a
+        # process of their own: interpreter start-up, imports, unzipping, parsing,
+        # writing a fresh SQLite database, exit. The same number of runs on each side.
+        zip_path = Path(tmp) / "export.zip"
+        with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+            z.write(xml_path, "apple_health_export/export.xml")
+        xml_path.unlink()
 
-        out = subprocess.run(
-            [sys.executable, "-c", CHILD, str(xml_path), str(Path(tmp) / "ours.db")],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        ours = json.loads(out.stdout)
+        ours = [
+            _whole_process(
+                [sys.executable, "-c", CHILD, str(zip_path), str(Path(tmp) / f"ours-{i}.db")]
+            )
+            for i in range(runs)
+        ]
+        best, best_rss, out = min(ours, key=lambda o: o[0])
+        inside = json.loads(out)
         report(
-            "minlaege import into SQLite",
-            seconds=ours["seconds"],
-            records_per_s=ours["read"] / ours["seconds"],
-            peak_rss_mb=ours["rss_mb"],
-            stored=str(ours["stored"]),
-            duplicates=str(ours["duplicates"]),
-            vs_expat=f"{ours['seconds'] / floor:.2f}x",
+            "minlaege import, whole process (zip in, SQLite out)",
+            seconds=best,
+            records_per_s=args.records / best,
+            peak_rss_mb=best_rss,
+            of_which_ingest_s=float(inside["seconds"]),
+            stored=str(inside["stored"]),
+            duplicates=str(inside["duplicates"]),
+            runs=str(runs),
         )
 
         tool = shutil.which("healthkit-to-sqlite") or str(
             Path(sys.executable).parent / "healthkit-to-sqlite"
         )
-        zip_path = Path(tmp) / "export.zip"
-        import zipfile
-
-        with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
-            z.write(xml_path, "apple_health_export/export.xml")
-        if Path(tool).exists():
-            t = time.perf_counter()
-            subprocess.run(
-                [tool, str(zip_path), str(Path(tmp) / "hk.db")], check=True, capture_output=True
-            )
-            theirs = time.perf_counter() - t
-            report(
-                "healthkit-to-sqlite (same export, zipped)",
-                seconds=theirs,
-                records_per_s=args.records / theirs,
-                we_are_faster=f"{theirs / ours['seconds']:.1f}x",
-            )
-        else:
+        if not Path(tool).exists():
             print("healthkit-to-sqlite is not installed (make bench installs it)")
+        else:
+            theirs = [
+                _whole_process([tool, str(zip_path), str(Path(tmp) / f"hk-{i}.db")])
+                for i in range(runs)
+            ]
+            t_best, t_rss, _ = min(theirs, key=lambda o: o[0])
+            report(
+                "healthkit-to-sqlite, whole process (same zip, SQLite out)",
+                seconds=t_best,
+                records_per_s=args.records / t_best,
+                peak_rss_mb=t_rss,
+                we_are_faster=f"{t_best / best:.1f}x",
+                runs=str(runs),
+            )
     print(f"machine: {machine()}")
 
 
