@@ -55,6 +55,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     fcm_url: str = "https://fcm.googleapis.com"
     #: how often the worker looks for due work (lapsed offers, reminders, pushes)
     worker_interval_seconds: float = 2.0
+    #: rate limits (ADR 0017), requests per minute; 0 turns one off. `rate_limits` None
+    #: means on, except with env=test (tests turn them on when they test them).
+    rate_limits: bool | None = None
+    #: login, refresh, logout, gateway pairing and token, opening one-time links: per
+    #: client address and operation
+    rate_sensitive_per_minute: int = 30
+    #: POST, PUT, PATCH and DELETE: per logged-in caller
+    rate_writes_per_minute: int = 600
 
     @property
     def apns_configured(self) -> bool:
@@ -65,6 +73,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 " MINLAEGE_APNS_TEAM_ID and MINLAEGE_APNS_TOPIC, or none of them"
             )
         return all(parts)
+
+    @property
+    def rate_limits_on(self) -> bool:
+        return self.env != "test" if self.rate_limits is None else self.rate_limits
 
     @property
     def blob_root(self) -> Path:
@@ -78,6 +90,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 def _int(env: Mapping[str, str], key: str, default: int) -> int:
     raw = env.get(key)
     return default if raw in (None, "") else int(raw)
+
+
+def _switch(env: Mapping[str, str], key: str) -> bool | None:
+    raw = (env.get(key) or "").strip().lower()
+    if raw in ("", "auto"):
+        return None
+    if raw in ("1", "on", "true", "yes"):
+        return True
+    if raw in ("0", "off", "false", "no"):
+        return False
+    raise ValueError(f"{key} must be on, off or auto, not {raw!r}")
 
 
 def _path(env: Mapping[str, str], key: str) -> Path | None:
@@ -114,6 +137,9 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "fcm_service_account_file": _path(e, "MINLAEGE_FCM_SERVICE_ACCOUNT_FILE"),
         "fcm_url": e.get("MINLAEGE_FCM_URL") or "https://fcm.googleapis.com",
         "worker_interval_seconds": float(e.get("MINLAEGE_WORKER_INTERVAL_SECONDS") or 2.0),
+        "rate_limits": _switch(e, "MINLAEGE_RATE_LIMITS"),
+        "rate_sensitive_per_minute": _int(e, "MINLAEGE_RATE_SENSITIVE_PER_MINUTE", 30),
+        "rate_writes_per_minute": _int(e, "MINLAEGE_RATE_WRITES_PER_MINUTE", 600),
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     return msgspec.convert(values, Settings, strict=False)

@@ -21,10 +21,13 @@ from mobile_api.clinician.inbox_links import open_inbox_link
 from mobile_api.clinician.summary import open_summary_link
 from mobile_api.gateway import GatewayPairingController, gateway_router
 from mobile_api.jobs import resume_unfinished
+from mobile_api.openapi import install_contract
 from mobile_api.problems import exception_handlers
+from mobile_api.rate_limits import rate_limit_middleware
 from mobile_api.runtime import Runtime
 from mobile_api.security import BearerAuth
 from mobile_api.session import SessionController
+from mobile_api.strict_body import StrictRequest
 from mobile_api.system import jwks, live, ready
 from mobile_api.worker import work_forever
 
@@ -85,10 +88,12 @@ def create_app(
             open_inbox_link,
         ],
         lifespan=[lifespan],
-        middleware=[DefineMiddleware(BearerAuth, exclude=_PUBLIC)],
+        # rate limits count after authentication: writes are counted per caller
+        middleware=[DefineMiddleware(BearerAuth, exclude=_PUBLIC), *rate_limit_middleware(config)],
         # role guards run first on each router, then the content-type check, so a
         # caller of the wrong role learns nothing about what a route accepts
         exception_handlers=exception_handlers,
+        request_class=StrictRequest,
         request_max_body_size=config.max_json_body,
         openapi_config=OpenAPIConfig(
             title="minlaege",
@@ -104,6 +109,7 @@ def create_app(
         ),
         debug=False,
     )
+    install_contract(app, config)
     if runtime is not None:
         app.state.runtime = runtime
     return app

@@ -7,20 +7,34 @@ size) and anything unexpected, so no error leaves the app in another shape.
 from __future__ import annotations
 
 import logging
+import socket
+import sqlite3
 from typing import Any
 
+import asyncpg
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthenticated
 
-__all__ = ["PROBLEM_BASE", "PROBLEM_JSON", "Problem", "exception_handlers", "problem_response"]
+__all__ = [
+    "PROBLEM_BASE",
+    "PROBLEM_JSON",
+    "RETRY_AFTER_SECONDS",
+    "TITLES",
+    "Problem",
+    "database_unreachable",
+    "exception_handlers",
+    "problem_response",
+]
 
 log = logging.getLogger("minlaege.problems")
 
 PROBLEM_BASE = "https://minlaege.dk/problems/"
 PROBLEM_JSON = "application/problem+json"
+#: what a 503 for an unreachable database tells the client to wait
+RETRY_AFTER_SECONDS = 5
 
 #: kind -> (Danish title, English title)
 TITLES: dict[str, tuple[str, str]] = {
@@ -81,6 +95,19 @@ TITLES: dict[str, tuple[str, str]] = {
     ),
     "questionnaire-not-found": ("Spørgeskemaet findes ikke", "No such questionnaire"),
     "not-open": ("Punktet er ikke åbent", "The item is not open"),
+    "link-used-or-expired": (
+        "Linket er brugt eller udløbet",
+        "The link has been used or has expired",
+    ),
+    "bad-push-token": ("Telefonens push-nøgle er ugyldig", "The phone's push token is invalid"),
+    "too-many-requests": (
+        "For mange forespørgsler; prøv igen om lidt",
+        "Too many requests; try again shortly",
+    ),
+    "unavailable": (
+        "Tjenesten er midlertidigt utilgængelig",
+        "The service is temporarily unavailable",
+    ),
     "error": ("Fejl", "Error"),
 }
 
@@ -94,7 +121,8 @@ _STATUS_KIND = {
     413: "too-large",
     415: "unsupported-media-type",
     422: "invalid",
-    503: "not-ready",
+    429: "too-many-requests",
+    503: "unavailable",
 }
 
 _DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
@@ -167,12 +195,71 @@ def _http(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     headers = dict(exc.headers or {})
     if status == 401:
         headers.setdefault("WWW-Authenticate", 'Bearer realm="minlaege"')
+    if status == 429:  # Litestar's rate limiter says when the window starts again
+        reset = headers.get("RateLimit-Reset", "")
+        headers.setdefault("Retry-After", reset if reset.isdigit() else "60")
     return problem_response(
         request, status=status, kind=kind, detail=exc.detail, errors=errors, headers=headers
     )
 
 
+#: errors that mean the database cannot be reached (not that a query was wrong)
+_UNREACHABLE: tuple[type[BaseException], ...] = (
+    ConnectionError,  # refused, reset, aborted
+    socket.gaierror,
+    asyncpg.PostgresConnectionError,  # SQLSTATE class 08
+    asyncpg.CannotConnectNowError,  # the server is starting or shutting down
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.ConnectionDoesNotExistError,  # the connection went away mid-query
+)
+_SQLITE_GONE = ("unable to open database file", "disk i/o error", "database is locked")
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether `exc` (or what caused it) says the database cannot be reached."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, _UNREACHABLE):
+            return True
+        if isinstance(current, TimeoutError) and _from_driver(current):
+            return True
+        if isinstance(current, sqlite3.OperationalError) and any(
+            text in str(current).lower() for text in _SQLITE_GONE
+        ):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _from_driver(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        if "asyncpg" in tb.tb_frame.f_code.co_filename:
+            return True
+        tb = tb.tb_next
+    return False
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    if database_unreachable(exc):
+        # one line per request, no traceback: the outage is the news, not the stack
+        log.warning(
+            "database unreachable: %s %s answered 503 (%s: %s)",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+            exc,
+        )
+        return problem_response(
+            request,
+            status=503,
+            kind="unavailable",
+            detail="the database cannot be reached; try again shortly",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(
         request, status=500, kind="internal", detail="The error has been logged."

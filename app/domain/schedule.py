@@ -57,7 +57,7 @@ class OpeningHours(msgspec.Struct, frozen=True, kw_only=True):
         return self.minutes if self.minutes is not None else SLOT_MINUTES[self.kind]
 
 
-class Closure(msgspec.Struct, frozen=True, kw_only=True):
+class Closure(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A time the clinic takes no bookings, half-open [starts_at, ends_at)."""
 
     starts_at: datetime

@@ -19,6 +19,7 @@ from app.services.gateways import (
     prepare_readings,
 )
 from mobile_api.security import principal_of, runtime_of
+from mobile_api.strict_body import StrictRequest
 
 __all__ = ["MAX_READINGS", "upload_readings"]
 
@@ -39,7 +40,7 @@ class BatchResult(msgspec.Struct, frozen=True, kw_only=True):
 _BATCH = msgspec.json.Decoder(ReadingBatch)
 
 
-class _BatchRequest(Request[Any, Any, Any]):
+class _BatchRequest(StrictRequest):
     """Decodes the body straight into a `ReadingBatch` in one pass.
 
     Litestar's own path builds the JSON as dicts and lists and then converts those into
@@ -52,7 +53,7 @@ class _BatchRequest(Request[Any, Any, Any]):
     async def json(self) -> Any:
         try:
             return _BATCH.decode(await self.body())
-        except msgspec.DecodeError:  # also ValidationError: the 400 is Litestar's to word
+        except msgspec.DecodeError:  # also ValidationError: the strict 400 names the field
             return await super().json()
 
 
