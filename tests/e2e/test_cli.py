@@ -125,7 +125,8 @@ async def test_audit_verify_detects_a_tampered_chain(tmp_path: Path, db_url: str
         await store.close()
     ok = run("audit", "verify", "--db", db_url, cwd=tmp_path)
     assert ok.returncode == 0, ok.stderr
-    assert json.loads(ok.stdout)["ok"] is True and json.loads(ok.stdout)["entries_checked"] == 3
+    # three reads, and the demo's own entry: the GP gave Anna a questionnaire
+    assert json.loads(ok.stdout)["ok"] is True and json.loads(ok.stdout)["entries_checked"] == 4
 
     if db_url.startswith("sqlite"):
         _tamper_sqlite(Path(db_url.removeprefix("sqlite:///")))
