@@ -192,7 +192,14 @@ _ALSO_SUCCEEDS: dict[str, dict[int, str]] = {
     "bookAppointment": {
         200: "A retry with the same `Idempotency-Key`: the booking made the first time."
     },
-    "putQuestionnaire": {200: "A new version of a key the clinic had already."},
+    "putQuestionnaire": {201: "The first version of a new key (200: a new version)."},
+}
+#: handlers that build their Response themselves: the component their body is
+_SUCCESS_SCHEMA = {"putQuestionnaire": "DefinitionView", "healthReady": "Health"}
+#: handlers that send files: their media types
+_FILES = {
+    "getConsultationPhoto": ("image/jpeg", "image/png"),
+    "viewConsultationPhoto": ("image/jpeg", "image/png"),
 }
 
 #: tag -> (description, operation ids); operations not named keep their router's tag
@@ -589,6 +596,14 @@ _BY_NAME: dict[str, Any] = {
     "action": "none",
     "role": "citizen",
     "next_cursor": "djE6MTI",
+    "starts_at": "2026-11-23T08:00:00+01:00",
+    "ends_at": "2026-11-23T12:00:00+01:00",
+    "expires_at": "2026-12-20T09:00:00Z",
+    "before": "2026-11-30T12:00:00+01:00",
+    "from": "2026-11-23",
+    "to": "2026-11-27",
+    "data_from": "2026-09-01",
+    "first_due": "2026-12-01",
     "text": "Dr. Karen Hansen (behandler) så oversigten over dine delte målinger",
     "text_en": "Dr. Karen Hansen (clinician) viewed the summary of your shared measurements",
 }
@@ -641,6 +656,8 @@ def example_for(
         return name in ("active", "changeable", "renewable", "photos_enabled")
     if kind == "string":
         fmt = schema.get("format")
+        if name in _BY_NAME and fmt != "binary":
+            return _BY_NAME[name]
         if fmt == "date-time":
             return "2026-11-23T08:00:00+01:00"
         if fmt == "date":
@@ -858,6 +875,7 @@ def _finish_operation(
                 content["example"] = example
     # success responses: examples, Location, extra success statuses
     responses: dict[str, Any] = op.setdefault("responses", {})
+    _fix_success(op_id, responses)
     for code, description in _ALSO_SUCCEEDS.get(op_id, {}).items():
         first = next((r for s, r in responses.items() if s.startswith("2")), None)
         if first is not None and str(code) not in responses:
@@ -894,6 +912,82 @@ def _finish_operation(
     op["responses"] = dict(sorted(responses.items()))
 
 
+def _fix_success(op_id: str, responses: dict[str, Any]) -> None:
+    """Success bodies Litestar cannot see: built Responses, files, FHIR JSON."""
+    for status, response in responses.items():
+        if not status.startswith("2"):
+            continue
+        content = response.get("content", {})
+        if op_id in _SUCCESS_SCHEMA:
+            response["content"] = {
+                "application/json": {
+                    "schema": {"$ref": f"#/components/schemas/{_SUCCESS_SCHEMA[op_id]}"}
+                }
+            }
+        elif op_id in _FILES:
+            response["content"] = {
+                media: {"schema": {"type": "string", "format": "binary"}} for media in _FILES[op_id]
+            }
+        else:
+            for media, body in content.items():
+                if media.endswith("+json") and body.get("schema") == {"type": "string"}:
+                    body["schema"] = {"type": "object", "description": "a FHIR R4 resource"}
+
+
+def _request_schemas(app: Litestar, doc: dict[str, Any]) -> None:
+    """Request bodies described by msgspec itself, from the very type the body is decoded
+    into: its constraints, defaults and `additionalProperties: false` as enforced."""
+    handlers = _handlers(app)
+    wanted: list[tuple[dict[str, Any], Any, bool]] = []
+    for path, method, op in iter_operations(doc):
+        handler = handlers.get((path, method))
+        data = None if handler is None else handler.parsed_fn_signature.parameters.get("data")
+        body = op.get("requestBody", {}).get("content", {}).get("application/json")
+        if data is None or body is None:
+            continue
+        wanted.append((op, data.annotation, data.has_default))
+    if not wanted:
+        return
+    try:
+        tops, components = msgspec.json.schema_components(
+            [t for _, t, _ in wanted], ref_template="#/components/schemas/{name}"
+        )
+    except (TypeError, ValueError):  # a type msgspec cannot describe: keep Litestar's
+        return
+    existing = doc["components"]["schemas"]
+    for name, component in components.items():
+        _keep_formats(component, existing.get(name, {}))
+    existing.update(components)
+    for (op, _, optional), top in zip(wanted, tops, strict=True):
+        op["requestBody"]["content"]["application/json"]["schema"] = top
+        op["requestBody"]["required"] = not optional
+
+
+def _format_of(schema: dict[str, Any]) -> str | None:
+    if "format" in schema:
+        return str(schema["format"])
+    for key in ("oneOf", "anyOf"):
+        for option in schema.get(key, []):
+            found = _format_of(option)
+            if found:
+                return found
+    return None
+
+
+def _keep_formats(component: dict[str, Any], litestar: dict[str, Any]) -> None:
+    """msgspec leaves `format: date-time` off a datetime that may lack an offset;
+    Litestar's description of the same field says what clients must send."""
+    theirs = litestar.get("properties", {})
+    for name, prop in component.get("properties", {}).items():
+        fmt = _format_of(theirs.get(name, {}))
+        if not fmt:
+            continue
+        branches = prop.get("anyOf", [prop])
+        for branch in branches:
+            if branch.get("type") == "string" and "format" not in branch:
+                branch["format"] = fmt
+
+
 def finish_schema(app: Litestar, settings: Settings, schema: dict[str, Any]) -> dict[str, Any]:
     """The finished contract for `app` (a new dict; the input is left alone)."""
     from mobile_api.rate_limits import rate_limited
@@ -905,6 +999,7 @@ def finish_schema(app: Litestar, settings: Settings, schema: dict[str, Any]) -> 
     for name in _forbid_unknown(app):
         if name in components:
             components[name]["additionalProperties"] = False
+    _request_schemas(app, doc)
     handlers = _handlers(app)
     bodies = _raw_bodies(settings)
     for path, item in doc.get("paths", {}).items():
