@@ -13,6 +13,7 @@ MODULES = [
     "bench.api",
     "bench.summary",
     "bench.push",
+    "bench.healthconnect",
 ]
 
 wanted = sys.argv[1:]

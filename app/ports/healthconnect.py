@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from typing import Protocol
 
 import msgspec
@@ -28,8 +28,10 @@ class HealthConnectRepository(Protocol):
         """The versions held of these records (ids never seen are absent)."""
         ...
 
-    async def put_versions(self, citizen_id: str, rows: Sequence[tuple[str, int, bool]]) -> None:
-        """Insert or overwrite (record id, modified_ms, deleted)."""
+    async def put_versions(
+        self, citizen_id: str, rows: Sequence[tuple[str, int, bool]], *, held: Set[str]
+    ) -> None:
+        """Write (record id, modified_ms, deleted); `held` names the ids stored already."""
         ...
 
     async def take_samples(self, citizen_id: str, record_ids: Sequence[str]) -> list[SampleKey]:

@@ -168,7 +168,7 @@ async def apply_records(
     await uow.healthconnect.drop_unheld(citizen_id, old)
     for metric, start_ms, _, end_ms, _, _ in old:
         _touch(touched, Metric(metric), start_ms, end_ms)
-    await uow.healthconnect.put_versions(citizen_id, versions + tombstones)
+    await uow.healthconnect.put_versions(citizen_id, versions + tombstones, held=held.keys())
     if touched:
         await reroll(uow, citizen_id, touched)
         await refresh_measurements(uow, clock, citizen_id, [m.value for m in touched])

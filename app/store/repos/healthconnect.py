@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 
 from app.ports.healthconnect import RecordVersion, SampleKey
 from app.store.db import Connection
@@ -12,6 +12,8 @@ __all__ = ["SqlHealthConnect"]
 #: ids per `IN (…)` list: well under SQLite's and asyncpg's parameter limits
 _CHUNK = 500
 
+_VERSION_COLUMNS = ("citizen_id", "record_id", "modified_ms", "deleted")
+_VERSION_PG_TYPES = ("text", "text", "bigint", "integer")
 _LINK_COLUMNS = (
     "citizen_id",
     "record_id",
@@ -29,6 +31,16 @@ def _chunks(ids: Sequence[str]) -> list[Sequence[str]]:
     return [ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK)]
 
 
+def _id_lists(dialect: str, ids: Sequence[str]) -> list[tuple[str, tuple[object, ...]]]:
+    """`record_id` conditions over all of `ids` and their parameters: on PostgreSQL one
+    array (a 500-item IN list gets planned anew on every call), on SQLite IN lists."""
+    if not ids:
+        return []
+    if dialect == "postgres":
+        return [("record_id = ANY(?::text[])", (list(ids),))]
+    return [(f"record_id IN ({', '.join('?' * len(c))})", tuple(c)) for c in _chunks(ids)]
+
+
 class SqlHealthConnect:
     def __init__(self, conn: Connection) -> None:
         self._c = conn
@@ -37,43 +49,52 @@ class SqlHealthConnect:
         self, citizen_id: str, record_ids: Sequence[str]
     ) -> dict[str, RecordVersion]:
         out: dict[str, RecordVersion] = {}
-        for chunk in _chunks(record_ids):
-            marks = ", ".join("?" * len(chunk))
+        for condition, params in _id_lists(self._c.dialect, record_ids):
             rows = await self._c.fetchall(
                 "SELECT record_id, modified_ms, deleted FROM healthconnect_records"
-                f" WHERE citizen_id = ? AND record_id IN ({marks})",
-                (citizen_id, *chunk),
+                f" WHERE citizen_id = ? AND {condition}",
+                (citizen_id, *params),
             )
             for r in rows:
                 out[str(r[0])] = RecordVersion(int(r[1]), bool(r[2]))
         return out
 
-    async def put_versions(self, citizen_id: str, rows: Sequence[tuple[str, int, bool]]) -> None:
-        if not rows:
-            return
-        await self._c.executemany(
-            "INSERT INTO healthconnect_records (citizen_id, record_id, modified_ms, deleted)"
-            " VALUES (?, ?, ?, ?) ON CONFLICT (citizen_id, record_id) DO UPDATE"
-            " SET modified_ms = excluded.modified_ms, deleted = excluded.deleted",
-            [(citizen_id, rid, modified, int(deleted)) for rid, modified, deleted in rows],
+    async def put_versions(
+        self, citizen_id: str, rows: Sequence[tuple[str, int, bool]], *, held: Set[str]
+    ) -> None:
+        # New ids (most of a batch) in one bulk insert, on PostgreSQL one statement over
+        # arrays; ids held already (a later version, a deletion) are updated one by one.
+        await self._c.insert_ignore(
+            "healthconnect_records",
+            _VERSION_COLUMNS,
+            _VERSION_PG_TYPES,
+            [(citizen_id, rid, m, int(d)) for rid, m, d in rows if rid not in held],
         )
+        changed = [(m, int(d), citizen_id, rid) for rid, m, d in rows if rid in held]
+        if changed:
+            await self._c.executemany(
+                "UPDATE healthconnect_records SET modified_ms = ?, deleted = ?"
+                " WHERE citizen_id = ? AND record_id = ?",
+                changed,
+            )
 
     async def take_samples(self, citizen_id: str, record_ids: Sequence[str]) -> list[SampleKey]:
         keys: list[SampleKey] = []
-        for chunk in _chunks(record_ids):
-            marks = ", ".join("?" * len(chunk))
-            where = f" WHERE citizen_id = ? AND record_id IN ({marks})"
+        for condition, params in _id_lists(self._c.dialect, record_ids):
+            where = f" WHERE citizen_id = ? AND {condition}"
             rows = await self._c.fetchall(
                 "SELECT metric, start_ms, source_no, end_ms, value, stage"
                 " FROM healthconnect_samples" + where,
-                (citizen_id, *chunk),
+                (citizen_id, *params),
             )
             if not rows:
                 continue
             keys += [
                 (str(r[0]), int(r[1]), int(r[2]), int(r[3]), float(r[4]), str(r[5])) for r in rows
             ]
-            await self._c.execute("DELETE FROM healthconnect_samples" + where, (citizen_id, *chunk))
+            await self._c.execute(
+                "DELETE FROM healthconnect_samples" + where, (citizen_id, *params)
+            )
         return keys
 
     async def hold_samples(self, citizen_id: str, links: Sequence[tuple[str, SampleKey]]) -> None:
