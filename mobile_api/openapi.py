@@ -443,6 +443,7 @@ def _raw_bodies(settings: Settings) -> dict[str, dict[str, Any]]:
 
     questionnaire_response = {
         "type": "object",
+        "title": "FhirQuestionnaireResponse",
         "description": "A FHIR R4 QuestionnaireResponse; items nested as in the questionnaire.",
         "properties": {
             "resourceType": {"type": "string", "enum": ["QuestionnaireResponse"]},
@@ -509,6 +510,7 @@ def _raw_bodies(settings: Settings) -> dict[str, dict[str, Any]]:
         },
         "required": ["grant_type"],
     }
+    _EXTRA_COMPONENTS["FhirQuestionnaireResponse"] = questionnaire_response
     return {
         "createImport": {
             "required": True,
@@ -534,7 +536,10 @@ def _raw_bodies(settings: Settings) -> dict[str, dict[str, Any]]:
         "answerQuestionnaire": {
             "required": True,
             "content": {
-                media: {"schema": questionnaire_response, "example": response_example}
+                media: {
+                    "schema": {"$ref": "#/components/schemas/FhirQuestionnaireResponse"},
+                    "example": response_example,
+                }
                 for media in ("application/fhir+json", "application/json")
             },
         },
@@ -543,6 +548,23 @@ def _raw_bodies(settings: Settings) -> dict[str, dict[str, Any]]:
             "content": {"application/json": {"schema": definition, "example": definition_example}},
         },
     }
+
+
+#: components the raw bodies refer to (filled by `_raw_bodies`)
+_EXTRA_COMPONENTS: dict[str, dict[str, Any]] = {}
+
+
+def _unique_titles(components: dict[str, Any]) -> None:
+    """Generators name models by `title`: two components titled alike (Litestar names
+    `sync_Outcome` and `pro_answers_Outcome` apart by key only) get titles from their keys."""
+    seen: dict[str, int] = {}
+    for component in components.values():
+        title = component.get("title")
+        if title:
+            seen[title] = seen.get(title, 0) + 1
+    for key, component in components.items():
+        if seen.get(component.get("title", ""), 0) > 1:
+            component["title"] = "".join(p[:1].upper() + p[1:] for p in key.split("_"))
 
 
 # ------------------------------------------------------------------------ examples
@@ -1002,6 +1024,8 @@ def finish_schema(app: Litestar, settings: Settings, schema: dict[str, Any]) -> 
     _request_schemas(app, doc)
     handlers = _handlers(app)
     bodies = _raw_bodies(settings)
+    components.update(copy.deepcopy(_EXTRA_COMPONENTS))
+    _unique_titles(components)
     for path, item in doc.get("paths", {}).items():
         for method in _METHODS:
             op = item.get(method)
