@@ -197,3 +197,11 @@ def test_the_api_keeps_its_contract(server: Server, tmp_path: Path) -> None:
     # every operation was reached past authorisation (not only 401 or 403 answers)
     only_refused = set(report["warnings"]["missing_auth"]) - CREDENTIAL_CHECKS
     assert not only_refused, only_refused
+
+
+def test_every_problem_type_is_explained() -> None:
+    from mobile_api.problems import TITLES
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "problems.md").read_text()
+    missing = [kind for kind in TITLES if f"| `{kind}` |" not in page]
+    assert not missing, f"add these kinds to docs/problems.md: {missing}"
