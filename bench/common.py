@@ -86,6 +86,7 @@ def demo_files(db_url: str | None = None) -> Iterator[DemoServer]:
     with tempfile.TemporaryDirectory() as tmp:
         var_dir = f"{tmp}/var"
         env = dict(os.environ, MINLAEGE_ENV="development", MINLAEGE_VAR_DIR=var_dir)
+        env.setdefault("MINLAEGE_RATE_LIMITS", "off")  # load tests, not abuse (ADR 0017)
         env["MINLAEGE_DB"] = db_url or f"sqlite:///{var_dir}/minlaege.db"
         env.pop("MINLAEGE_KEYS_DIR", None)
         with socket.socket() as s:
