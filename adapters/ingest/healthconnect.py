@@ -34,7 +34,7 @@ __all__ = [
 MAX_RECORDS = 5000
 
 #: reasons beyond `RejectReason`: a record type we do not read, and one we read but
-#: have no metric for (RMSSD is not the SDNN of `hrv_sdnn`)
+#: have no metric for
 UNKNOWN_TYPE = "unknown_type"
 NO_METRIC = "no_metric"
 
@@ -510,10 +510,9 @@ def _samples(r: _Record, source: Source) -> list[Sample]:
         value = _finite(r.beatsPerMinute, "beatsPerMinute")
         return [one(Metric.RESTING_HEART_RATE, t, t, value)]
     if isinstance(r, HeartRateVariabilityRmssd):
-        raise _Refusal(
-            NO_METRIC,
-            "RMSSD has no metric in contracts §2 (hrv_sdnn is SDNN, a different measure)",
-        )
+        # its own metric: RMSSD and SDNN differ, and a GP must not read one as the other
+        value = _finite(r.heartRateVariabilityMillis, "heartRateVariabilityMillis")
+        return [one(Metric.HRV_RMSSD, t, t, value)]
     raise AssertionError(type(r).__name__)  # pragma: no cover - the union is closed
 
 

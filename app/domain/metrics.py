@@ -29,6 +29,8 @@ class Metric(StrEnum):
     HEART_RATE = "heart_rate"
     RESTING_HEART_RATE = "resting_heart_rate"
     HRV_SDNN = "hrv_sdnn"
+    #: RMSSD, as Health Connect records it: not the same measure as SDNN
+    HRV_RMSSD = "hrv_rmssd"
     BODY_MASS = "body_mass"
     BLOOD_PRESSURE_SYSTOLIC = "blood_pressure_systolic"
     BLOOD_PRESSURE_DIASTOLIC = "blood_pressure_diastolic"
@@ -64,6 +66,7 @@ METRICS: dict[Metric, MetricInfo] = {
     Metric.HEART_RATE: MetricInfo("bpm", MetricKind.DISCRETE),
     Metric.RESTING_HEART_RATE: MetricInfo("bpm", MetricKind.DISCRETE),
     Metric.HRV_SDNN: MetricInfo("ms", MetricKind.DISCRETE),
+    Metric.HRV_RMSSD: MetricInfo("ms", MetricKind.DISCRETE),
     Metric.BODY_MASS: MetricInfo("kg", MetricKind.DISCRETE),
     Metric.BLOOD_PRESSURE_SYSTOLIC: MetricInfo("mmHg", MetricKind.DISCRETE),
     Metric.BLOOD_PRESSURE_DIASTOLIC: MetricInfo("mmHg", MetricKind.DISCRETE),
@@ -83,6 +86,7 @@ METRIC_LABELS: dict[Metric, tuple[str, str]] = {
     Metric.HEART_RATE: ("Puls", "Heart rate"),
     Metric.RESTING_HEART_RATE: ("Hvilepuls", "Resting heart rate"),
     Metric.HRV_SDNN: ("Pulsvariabilitet (SDNN)", "Heart rate variability (SDNN)"),
+    Metric.HRV_RMSSD: ("Pulsvariabilitet (RMSSD)", "Heart rate variability (RMSSD)"),
     Metric.BODY_MASS: ("Vægt", "Body weight"),
     Metric.BLOOD_PRESSURE_SYSTOLIC: ("Blodtryk, systolisk", "Blood pressure, systolic"),
     Metric.BLOOD_PRESSURE_DIASTOLIC: ("Blodtryk, diastolisk", "Blood pressure, diastolic"),

@@ -23,6 +23,7 @@ RANGES: dict[Metric, tuple[float, float]] = {
     Metric.BLOOD_GLUCOSE: (1.0, 35.0),
     Metric.BODY_TEMPERATURE: (30.0, 45.0),
     Metric.HRV_SDNN: (1.0, 500.0),
+    Metric.HRV_RMSSD: (1.0, 500.0),
     Metric.RESPIRATORY_RATE: (2.0, 80.0),
     Metric.STEPS: (0.0, 200_000.0),
     Metric.DISTANCE: (0.0, 1_000_000.0),

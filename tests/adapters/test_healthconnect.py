@@ -153,9 +153,9 @@ def test_sleep_stages() -> None:
 
 def test_every_contract_type_is_read_or_refused_with_its_own_reason() -> None:
     assert len(RECORD_TYPES) == 13
-    assert refused("HeartRateVariabilityRmssd", time=T, heartRateVariabilityMillis=40)[0] == (
-        "no_metric"
-    )
+    assert mapped("HeartRateVariabilityRmssd", time=T, heartRateVariabilityMillis=40) == [
+        (Metric.HRV_RMSSD, T_MS, T_MS, 40.0, None)
+    ]
     assert refused("TotalCaloriesBurned", startTime=T, endTime=END, energy={}) == (
         "unknown_type",
         "TotalCaloriesBurned is not read",

@@ -399,7 +399,7 @@ async def test_rejections_by_reason(api: Api, ida: dict[str, str]) -> None:
     got = await post(api, ida, records=records)
     assert [(r["id"], r["outcome"], r.get("reason")) for r in got["results"]] == [
         ("r-type", "rejected", "unknown_type"),
-        ("r-rmssd", "rejected", "no_metric"),
+        ("r-rmssd", "stored", None),
         ("r-unit", "rejected", "unknown_unit"),
         ("r-nounit", "rejected", "unknown_unit"),
         ("r-bp", "rejected", "implausible_value"),
@@ -413,8 +413,13 @@ async def test_rejections_by_reason(api: Api, ida: dict[str, str]) -> None:
         ("r-stage", "rejected", "malformed"),
         ("r-ok", "stored", None),
     ]
-    assert (got["stored"], got["rejected"]) == (1, 13)
+    assert (got["stored"], got["rejected"]) == (2, 12)
     assert "count" in got["results"][9]["detail"]
+    # RMSSD has its own metric, never mixed with SDNN
+    assert await daily(api, ida, "hrv_rmssd", "2026-05-02", "2026-05-02") == [
+        {"date": "2026-05-02", "count": 1, "min": 42.0, "max": 42.0, "mean": 42.0}
+    ]
+    assert await daily(api, ida, "hrv_sdnn", "2026-05-02", "2026-05-02") == []
     # the good one is there; 06:00+02:00 is 04:00Z, still 2 May
     assert await daily(api, ida, "spo2", "2026-05-02", "2026-05-02") == [
         {"date": "2026-05-02", "count": 1, "min": 97.0, "max": 97.0, "mean": 97.0}
