@@ -6,6 +6,7 @@ the code takes a Settings value instead of reading os.environ on its own.
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -64,6 +65,32 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: POST, PUT, PATCH and DELETE: per logged-in caller
     rate_writes_per_minute: int = 600
 
+    # -- several nodes (contracts §9, ADR 0019): storage, jobs, shutdown, logs ------------
+    #: where files live: `file:///path` or `s3://bucket/prefix`; unset: `blob_root`
+    blob_url: str | None = None
+    #: the standard AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
+    s3_endpoint: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    #: key encryption key of the object envelope (MINLAEGE_BLOB_KEY, base64, 32 bytes);
+    #: unset: derived from the data key
+    blob_key: bytes | None = None
+    #: `serve` runs the worker (jobs, reminders, pushes) unless `--no-worker`
+    run_worker: bool = True
+    #: an import job's lease: renewed every `job_progress_seconds` (with its progress)
+    #: by the worker holding it; lapsed, another worker takes the job over
+    job_lease_seconds: float = 30.0
+    job_progress_seconds: float = 1.0
+    #: how often an idle job worker looks for queued imports
+    job_poll_seconds: float = 1.0
+    #: a job claimed this many times without ending (its workers died) is given up
+    job_max_attempts: int = 5
+    #: on SIGTERM, requests in flight get this long to finish
+    shutdown_grace_seconds: float = 20.0
+    #: `json` (one object a line, with request id and trace id) or `text`
+    log_format: Literal["json", "text"] = "json"
+
     @property
     def apns_configured(self) -> bool:
         parts = (self.apns_key_file, self.apns_key_id, self.apns_team_id, self.apns_topic)
@@ -103,6 +130,16 @@ def _switch(env: Mapping[str, str], key: str) -> bool | None:
     raise ValueError(f"{key} must be on, off or auto, not {raw!r}")
 
 
+def _b64(env: Mapping[str, str], key: str) -> bytes | None:
+    raw = env.get(key)
+    if not raw:
+        return None
+    try:
+        return base64.b64decode(raw + "=" * (-len(raw) % 4), altchars=b"-_", validate=False)
+    except ValueError as exc:
+        raise ValueError(f"{key} must be base64") from exc
+
+
 def _path(env: Mapping[str, str], key: str) -> Path | None:
     raw = env.get(key)
     return Path(raw) if raw else None
@@ -137,6 +174,17 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "fcm_service_account_file": _path(e, "MINLAEGE_FCM_SERVICE_ACCOUNT_FILE"),
         "fcm_url": e.get("MINLAEGE_FCM_URL") or "https://fcm.googleapis.com",
         "worker_interval_seconds": float(e.get("MINLAEGE_WORKER_INTERVAL_SECONDS") or 2.0),
+        "blob_url": e.get("MINLAEGE_BLOB_URL") or None,
+        "s3_endpoint": e.get("AWS_ENDPOINT_URL") or None,
+        "s3_region": e.get("AWS_REGION") or e.get("AWS_DEFAULT_REGION") or None,
+        "s3_access_key_id": e.get("AWS_ACCESS_KEY_ID") or None,
+        "s3_secret_access_key": e.get("AWS_SECRET_ACCESS_KEY") or None,
+        "blob_key": _b64(e, "MINLAEGE_BLOB_KEY"),
+        "job_lease_seconds": float(e.get("MINLAEGE_JOB_LEASE_SECONDS") or 30.0),
+        "job_progress_seconds": float(e.get("MINLAEGE_JOB_PROGRESS_SECONDS") or 1.0),
+        "job_poll_seconds": float(e.get("MINLAEGE_JOB_POLL_SECONDS") or 1.0),
+        "shutdown_grace_seconds": float(e.get("MINLAEGE_SHUTDOWN_GRACE_SECONDS") or 20.0),
+        "log_format": e.get("MINLAEGE_LOG_FORMAT") or "json",
         "rate_limits": _switch(e, "MINLAEGE_RATE_LIMITS"),
         "rate_sensitive_per_minute": _int(e, "MINLAEGE_RATE_SENSITIVE_PER_MINUTE", 30),
         "rate_writes_per_minute": _int(e, "MINLAEGE_RATE_WRITES_PER_MINUTE", 600),

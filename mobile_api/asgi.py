@@ -20,7 +20,7 @@ from mobile_api.clinician import clinician_router
 from mobile_api.clinician.inbox_links import open_inbox_link
 from mobile_api.clinician.summary import open_summary_link
 from mobile_api.gateway import GatewayPairingController, gateway_router
-from mobile_api.jobs import resume_unfinished
+from mobile_api.jobs import job_loop
 from mobile_api.openapi import install_contract
 from mobile_api.problems import exception_handlers
 from mobile_api.rate_limits import rate_limit_middleware
@@ -64,14 +64,21 @@ def create_app(
             return
         opened = await Runtime.open(config, clock=clock, http=http)
         app.state.runtime = opened
-        await resume_unfinished(opened)
         stop = asyncio.Event()
-        worker = asyncio.create_task(work_forever(opened, stop))
+        # `serve --no-worker` leaves jobs, reminders and pushes to `minlaege worker`
+        workers = (
+            [
+                asyncio.create_task(work_forever(opened, stop)),
+                asyncio.create_task(job_loop(opened, stop)),
+            ]
+            if config.run_worker
+            else []
+        )
         try:
             yield
         finally:
-            stop.set()
-            await worker
+            stop.set()  # a job running is handed back; requests have finished by now
+            await asyncio.gather(*workers, return_exceptions=True)
             await opened.close()
 
     app = Litestar(

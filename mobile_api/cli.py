@@ -42,7 +42,8 @@ def _emit(value: Any) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return load_settings(db_url=args.db)
+    worker = False if getattr(args, "no_worker", False) else None
+    return load_settings(db_url=args.db, run_worker=worker)
 
 
 async def _with_runtime(settings: Settings, work: Callable[[Runtime], Awaitable[Any]]) -> Any:
@@ -190,17 +191,24 @@ def cmd_gatt_decode(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    """The background worker: one pass with --once (cron, checks), else until stopped."""
+    """The background worker: one pass with --once (cron, checks), else until stopped.
+
+    Besides the periodic pass it runs import jobs, claimed from the database under a
+    lease; on SIGTERM or SIGINT it hands a running job back and exits 0.
+    """
+    from mobile_api.jobs import drain, job_loop
     from mobile_api.worker import work_forever, work_once
 
     async def work(runtime: Runtime) -> Any:
         if args.once:
-            return await work_once(runtime)
+            report = await work_once(runtime)
+            await drain(runtime)
+            return report
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await work_forever(runtime, stop)
+        await asyncio.gather(work_forever(runtime, stop), job_loop(runtime, stop))
         return {"stopped": True}
 
     _emit(asyncio.run(_with_runtime(_settings(args), work)))
@@ -245,6 +253,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
     app = create_app(settings)
     _tune_gc()
+    # On SIGTERM (or Ctrl-C) uvicorn stops taking connections, lets the requests in
+    # flight finish (for at most shutdown_grace_seconds), runs the lifespan's shutdown
+    # (which hands back a running import's lease) and then raises the signal again
+    # against the handlers it found: these make that a clean exit 0.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _stopped)
     # No access log by default: it would record who (IP) touched which citizen's resource
     # (ids in paths) outside the audit log's control. Turn it on to debug.
     uvicorn.run(
@@ -253,8 +267,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         log_level="info",
         access_log=args.access_log,
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_seconds)),
     )
     return 0
+
+
+def _stopped(signum: int, frame: object) -> None:
+    """Re-raised by uvicorn once it has shut down: nothing more to do."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -272,6 +291,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true", help="seed demo data first")
     serve.add_argument("--access-log", action="store_true", help="log every request (debugging)")
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="serve only: leave import jobs, reminders and pushes to `minlaege worker`",
+    )
     serve.set_defaults(func=cmd_serve)
 
     seed = sub.add_parser("seed-demo", parents=[common], help="create the demo clinic and people")
@@ -311,7 +335,7 @@ def _parser() -> argparse.ArgumentParser:
     worker = sub.add_parser(
         "worker",
         parents=[common],
-        help="lapsed waitlist offers, appointment reminders and pushes (serve runs it too)",
+        help="import jobs, lapsed waitlist offers, reminders and pushes (serve runs it too)",
     )
     worker.add_argument("--once", action="store_true", help="one pass, then exit")
     worker.set_defaults(func=cmd_worker)

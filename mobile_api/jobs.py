@@ -1,60 +1,181 @@
-"""Background import jobs inside the server process: start, track progress, resume."""
+"""Import jobs from the database: any worker on any node claims, runs and finishes them.
+
+A job loop (`job_loop`, in `minlaege worker` and in `serve` unless `--no-worker`) claims
+the oldest queued job under a lease (ADR 0019), fetches its upload from the blob store,
+runs it (renewing the lease and writing progress to the row) and deletes the upload once
+the job has ended. A node that took an upload and runs no worker leaves the job in the
+table for whichever worker polls first. Stopping a loop hands its job back.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
-
-import anyio
 
 from adapters.ingest.files import BROKEN_FILE, item_source
 from app.domain.imports import ImportJob
-from app.services.imports import run_job
+from app.errors import NotFound
+from app.services.imports import Leasing, claim_next, release, run_job
+from app.services.ingest import ImportReport
+from mobile_api import metrics
 from mobile_api.runtime import Runtime
 
-__all__ = ["resume_unfinished", "start_import"]
+__all__ = ["drain", "job_loop", "kick", "leasing_of", "resume_unfinished", "run_claimed"]
+
+_log = logging.getLogger("minlaege.jobs")
+
+_LOST = "the uploaded file was gone when a worker took the job; upload it again"
 
 
-def start_import(runtime: Runtime, job: ImportJob) -> asyncio.Task[None]:
-    """Run a job in the background; its progress is kept in memory while it runs."""
+def leasing_of(runtime: Runtime) -> Leasing:
+    s = runtime.settings
+    return Leasing(
+        owner=runtime.worker_id,
+        lease=timedelta(seconds=s.job_lease_seconds),
+        every=s.job_progress_seconds,
+        max_attempts=s.job_max_attempts,
+    )
 
-    def progress(fraction: float) -> None:
+
+@contextlib.asynccontextmanager
+async def _upload_file(runtime: Runtime, job: ImportJob) -> AsyncIterator[Path]:
+    legacy = Path(job.blob)
+    if legacy.is_absolute():  # a job queued before uploads went to the blob store
+        if not await asyncio.to_thread(legacy.is_file):
+            raise NotFound(_LOST)
+        yield legacy
+        return
+    async with runtime.blobs.local_copy(job.blob) as path:
+        yield path
+
+
+async def _forget_upload(runtime: Runtime, job: ImportJob) -> None:
+    try:
+        if Path(job.blob).is_absolute():
+            await asyncio.to_thread(Path(job.blob).unlink, missing_ok=True)
+        else:
+            await runtime.blobs.delete(job.blob)
+    except Exception:  # the job has ended either way; a leftover is only space
+        _log.exception("import %s: could not delete its upload", job.id)
+
+
+async def run_claimed(runtime: Runtime, job: ImportJob) -> ImportReport | None:
+    """Run a job this process has claimed; hand it back if cancelled (shutting down)."""
+    leasing = leasing_of(runtime)
+    store, clock = runtime.store, runtime.clock
+
+    def progress(fraction: float) -> None:  # called from the parsing thread
         runtime.progress[job.id] = fraction
 
-    async def work() -> None:
-        try:
-            await run_job(
-                runtime.store,
-                runtime.clock,
+    report: ImportReport | None = None
+    try:
+        async with _upload_file(runtime, job) as path:
+            report = await run_job(
+                store,
+                clock,
                 job,
-                lambda: item_source(Path(job.blob), job.format, progress),
+                lambda: item_source(path, job.format, progress),
                 BROKEN_FILE,
+                leasing,
+                progress=lambda: runtime.progress.get(job.id, 0.0),
             )
-        finally:
-            runtime.progress.pop(job.id, None)
-            await anyio.Path(job.blob).unlink(missing_ok=True)
+    except NotFound:
+        async with store.transaction() as uow:
+            await uow.imports.set_status(
+                job.id,
+                "failed",
+                clock.now(),
+                error_kind="upload-lost",
+                error_detail=_LOST,
+                owner=leasing.owner,
+            )
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await asyncio.shield(release(store, clock, job, leasing))
+        raise
+    finally:
+        runtime.progress.pop(job.id, None)
+    if report is not None:
+        metrics.import_finished(report.records_read, report.seconds)
+    async with store.read() as uow:
+        now = await uow.imports.by_id(job.id)
+    if now is not None and now.status in ("done", "failed"):
+        await _forget_upload(runtime, job)
+    return report
 
-    task = asyncio.create_task(work(), name=f"import-{job.id}")
+
+async def drain(runtime: Runtime) -> None:
+    """Claim and run jobs until none is waiting."""
+    leasing = leasing_of(runtime)
+    while (job := await claim_next(runtime.store, runtime.clock, leasing)) is not None:
+        await run_claimed(runtime, job)
+
+
+def _track(runtime: Runtime, task: asyncio.Task[None]) -> asyncio.Task[None]:
     runtime.jobs.add(task)
     task.add_done_callback(runtime.jobs.discard)
     return task
 
 
+def kick(runtime: Runtime) -> None:
+    """A job was queued: wake this process's job loop, or drain now (tests, embedding).
+
+    A node serving without a worker does nothing: a worker elsewhere polls the table.
+    """
+    if not runtime.settings.run_worker:
+        return
+    if runtime.job_wake is not None:
+        runtime.job_wake.set()
+    else:
+        _track(runtime, asyncio.create_task(drain(runtime), name="import-drain"))
+
+
 async def resume_unfinished(runtime: Runtime) -> list[asyncio.Task[None]]:
-    """At start-up: run again every job a restart interrupted, or fail it if its file is gone."""
-    async with runtime.store.read() as uow:
-        jobs = await uow.imports.unfinished()
-    tasks = []
-    for job in jobs:
-        if await anyio.Path(job.blob).is_file():
-            tasks.append(start_import(runtime, job))
-        else:
-            async with runtime.store.transaction() as uow:
-                await uow.imports.set_status(
-                    job.id,
-                    "failed",
-                    runtime.clock.now(),
-                    error_kind="upload-lost",
-                    error_detail="the server restarted and the uploaded file was gone; upload it again",
-                )
-    return tasks
+    """Run every job waiting now (or left without a lease), in the background."""
+    return [_track(runtime, asyncio.create_task(drain(runtime), name="import-drain"))]
+
+
+async def job_loop(runtime: Runtime, stop: asyncio.Event) -> None:
+    """Claim and run import jobs until `stop`; a job running then is handed back."""
+    wake = asyncio.Event()
+    runtime.job_wake = wake
+    leasing = leasing_of(runtime)
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        while not stop.is_set():
+            try:
+                job = await claim_next(runtime.store, runtime.clock, leasing)
+            except Exception:
+                _log.exception("claiming an import job failed; trying again")
+                job = None
+            if job is not None:
+                task = _track(runtime, asyncio.create_task(_run(runtime, job), name=job.id))
+                await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if not task.done():
+                    task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+                continue
+            waking = asyncio.create_task(wake.wait())
+            await asyncio.wait(
+                {waking, stopping},
+                timeout=runtime.settings.job_poll_seconds,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            waking.cancel()
+            wake.clear()
+    finally:
+        stopping.cancel()
+        runtime.job_wake = None
+
+
+async def _run(runtime: Runtime, job: ImportJob) -> None:
+    try:
+        await run_claimed(runtime, job)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        _log.exception("import %s: the job runner failed", job.id)

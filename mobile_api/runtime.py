@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import msgspec
 
-from adapters.blobs.local import LocalBlobStore
+from adapters.blobs import open_blob_store
 from adapters.clock import SystemClock
 from adapters.identity.cpr_vault import AesGcmCprVault, load_data_key
 from adapters.identity.keys import KeyRing
@@ -18,7 +21,7 @@ from adapters.identity.tokens import JwtSigner
 from adapters.media.photos import PillowPhotoCleaner
 from adapters.push.apns import ApnsSender
 from adapters.push.fcm import FcmSender, ServiceAccount
-from app.ports import Clock, PushSender, Store
+from app.ports import BlobStore, Clock, PushSender, Store
 from app.services.auth import AuthContext
 from app.services.consultations import Media
 from app.settings import Settings
@@ -43,9 +46,20 @@ class Runtime:
     #: push services by platform ("apns"); empty when none is configured
     senders: dict[str, PushSender] = field(default_factory=dict)
     _owns_http: bool = True
-    #: import jobs running in this process, and their progress (0–1) by job id
+    #: import jobs this process is running (or draining), and their progress (0–1) by
+    #: job id; the job row has the progress too, written every second on PostgreSQL
     jobs: set[asyncio.Task[None]] = field(default_factory=set)
     progress: dict[str, float] = field(default_factory=dict)
+    #: this process's name on the leases it takes: host, pid and a random part
+    worker_id: str = field(
+        default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    )
+    #: set by a job loop running in this process; an upload wakes it at once
+    job_wake: asyncio.Event | None = None
+
+    @property
+    def blobs(self) -> BlobStore:
+        return self.media.blobs
 
     @classmethod
     async def open(
@@ -58,9 +72,9 @@ class Runtime:
         """Open the store (migrating it) and load keys; dev/test make missing keys."""
         create_keys = not settings.production
         ring = KeyRing.load(settings.keys_dir, create=create_keys)
-        vault = AesGcmCprVault(
-            load_data_key(settings.data_key, settings.keys_dir, create=create_keys)
-        )
+        data_key = load_data_key(settings.data_key, settings.keys_dir, create=create_keys)
+        vault = AesGcmCprVault(data_key)
+        blobs = open_blob_store(settings, data_key)
         owns_http = http is None
         client = http or httpx.AsyncClient(http2=True, follow_redirects=False)
         verifier = (
@@ -109,7 +123,7 @@ class Runtime:
             vault=vault,
             http=client,
             verifier=verifier,
-            media=Media(LocalBlobStore(settings.blob_root), PillowPhotoCleaner()),
+            media=Media(blobs, PillowPhotoCleaner()),
             senders=senders,
             _owns_http=owns_http,
         )

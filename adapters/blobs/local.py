@@ -19,12 +19,14 @@ The file system is blocking, so every call runs in a worker thread.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import sys
 import tempfile
+from collections.abc import AsyncIterable, AsyncIterator
 from pathlib import Path
-from typing import Final
+from typing import IO, Final
 
 from app.errors import NotFound
 
@@ -73,6 +75,36 @@ class LocalBlobStore:
     async def delete(self, key: str) -> None:
         """Remove `key`; nothing happens if it does not exist."""
         await asyncio.to_thread(self._delete, key)
+
+    async def put_stream(self, key: str, chunks: AsyncIterable[bytes]) -> int:
+        """Store a stream under `key` (a temporary file renamed at the end); its size."""
+        path = await asyncio.to_thread(self._path, key)
+        await asyncio.to_thread(self._make_dirs, key, path.parent)
+        fd, tmp_name = await asyncio.to_thread(
+            tempfile.mkstemp, dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+        )
+        tmp = Path(tmp_name)
+        size = 0
+        try:
+            with os.fdopen(fd, "wb") as out:
+                async for chunk in chunks:
+                    size += len(chunk)
+                    await asyncio.to_thread(out.write, chunk)
+                await asyncio.to_thread(_flush, out)
+            await asyncio.to_thread(tmp.replace, path)
+        except BaseException:
+            await asyncio.to_thread(tmp.unlink, missing_ok=True)
+            raise
+        await asyncio.to_thread(_fsync_dir, path.parent)
+        return size
+
+    @contextlib.asynccontextmanager
+    async def local_copy(self, key: str) -> AsyncIterator[Path]:
+        """The blob's own file (no copy is needed on a local disk)."""
+        path = self._path(key)
+        if not await asyncio.to_thread(path.is_file):
+            raise NotFound(_MSG_MISSING)
+        yield path
 
     def _path(self, key: str) -> Path:
         path = self._root.joinpath(*check_blob_key(key)).resolve()
@@ -133,6 +165,11 @@ class LocalBlobStore:
         except (FileNotFoundError, NotADirectoryError):
             return
         _fsync_dir(path.parent)
+
+
+def _flush(out: IO[bytes]) -> None:
+    out.flush()
+    os.fsync(out.fileno())
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -10,9 +10,11 @@ from adapters.ingest.fit import FitFormatError, is_fit, iter_fit
 from adapters.ingest.safe_zip import ImportFormatError
 from app.domain.samples import Rejected, Sample
 
-__all__ = ["BROKEN_FILE", "FORMATS", "detect_format", "item_source"]
+__all__ = ["BROKEN_FILE", "FORMATS", "HEAD", "detect_format", "detect_head", "item_source"]
 
 FORMATS = ("apple-health", "fit")
+#: how many first bytes decide the format
+HEAD = 4096
 #: what a structurally broken or hostile file raises, whichever reader read it
 BROKEN_FILE: tuple[type[Exception], ...] = (ImportFormatError, FitFormatError)
 
@@ -20,9 +22,14 @@ BROKEN_FILE: tuple[type[Exception], ...] = (ImportFormatError, FitFormatError)
 def detect_format(path: Path) -> str:
     """`apple-health` (zip or export XML) or `fit`; ImportFormatError for anything else."""
     with path.open("rb") as f:
-        head = f.read(4096)
+        head = f.read(HEAD)
+    return detect_head(head, path.name)
+
+
+def detect_head(head: bytes, name: str = "the file") -> str:
+    """`detect_format` from a file's first `HEAD` bytes (an upload still streaming)."""
     if not head:
-        raise ImportFormatError("empty-file", f"{path.name} is empty")
+        raise ImportFormatError("empty-file", f"{name} is empty")
     if is_fit(head):
         return "fit"
     if head.startswith(b"PK") or looks_like_export(head):

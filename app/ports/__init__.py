@@ -6,9 +6,10 @@ PostgreSQL or a fake without knowing which.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 
 import msgspec
@@ -412,7 +413,16 @@ class DailyRepository(Protocol):
 class ImportRepository(Protocol):
     async def add(self, job: ImportJob) -> None: ...
     async def get(self, citizen_id: str, job_id: str) -> ImportJob | None: ...
+    async def by_id(self, job_id: str) -> ImportJob | None: ...
     async def unfinished(self) -> list[ImportJob]: ...
+    async def claim(self, owner: str, now: datetime, lease_until: datetime) -> ImportJob | None:
+        """The oldest waiting job (or one whose lease lapsed), leased to `owner`."""
+        ...
+
+    async def renew(
+        self, job_id: str, owner: str, at: datetime, lease_until: datetime, progress: float
+    ) -> bool: ...
+    async def release(self, job_id: str, owner: str, at: datetime) -> bool: ...
     async def set_status(
         self,
         job_id: str,
@@ -422,7 +432,9 @@ class ImportRepository(Protocol):
         report: str | None = None,
         error_kind: str | None = None,
         error_detail: str | None = None,
-    ) -> None: ...
+        owner: str | None = None,
+    ) -> bool: ...
+    async def waiting(self) -> tuple[int, datetime | None]: ...
 
 
 class GatewayIORepository(Protocol):
@@ -519,11 +531,21 @@ class CprVault(Protocol):
 
 
 class BlobStore(Protocol):
-    """Bytes kept outside the database (photos), addressed by a key we choose."""
+    """Bytes kept outside the database (photos, uploads), addressed by a key we choose."""
 
     async def put(self, key: str, data: bytes) -> None: ...
     async def get(self, key: str) -> bytes: ...
     async def delete(self, key: str) -> None: ...
+    async def put_stream(self, key: str, chunks: AsyncIterable[bytes]) -> int:
+        """Store a stream under `key` without holding it whole; how many bytes it had.
+
+        If `chunks` raises, nothing is stored under `key` and the error propagates.
+        """
+        ...
+
+    def local_copy(self, key: str) -> AbstractAsyncContextManager[Path]:
+        """The blob as a local file, for readers that need one (a zip); gone afterwards."""
+        ...
 
 
 class PhotoCleaner(Protocol):

@@ -14,7 +14,7 @@ import threading
 import time
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -115,8 +115,13 @@ async def ingest(
     items: ItemSource,
     import_id: str,
     fmt: str,
+    before_commit: Callable[[UnitOfWork, ImportReport], Awaitable[None]] | None = None,
 ) -> ImportReport:
-    """Import everything `items` yields for one citizen, atomically; the §3 report."""
+    """Import everything `items` yields for one citizen, atomically; the §3 report.
+
+    `before_commit` runs last inside the import's transaction with the finished report
+    (an import job records itself done there, or raises to store nothing).
+    """
     began = time.perf_counter()
     report = ImportReport(import_id=import_id, format=fmt)
     reasons: Counter[str] = Counter()
@@ -138,17 +143,21 @@ async def ingest(
                 number = numbers.get(item.source.key) or await numbers.of(item.source)
                 rows.append(sample_row(citizen_id, number, item))
                 days = touched.setdefault(item.metric, set())
-                days.add(item.start_ms // _DAY_MS)
-                days.add(item.end_ms // _DAY_MS)
+                first, last = item.start_ms // _DAY_MS, item.end_ms // _DAY_MS
+                days.add(first)
+                if last != first:  # every day in between too (a record may span three)
+                    days.update(range(first + 1, last + 1))
             stored = await uow.samples.insert(rows)
             report.samples_stored += stored
             report.duplicates += len(rows) - stored
         if report.samples_stored:
             await reroll(uow, citizen_id, touched)
             await refresh_measurements(uow, clock, citizen_id, [m.value for m in touched])
-    report.rejected = sum(reasons.values())
-    report.rejected_reasons.update(reasons)
-    report.seconds = round(time.perf_counter() - began, 3)
+        report.rejected = sum(reasons.values())
+        report.rejected_reasons.update(reasons)
+        report.seconds = round(time.perf_counter() - began, 3)
+        if before_commit is not None:
+            await before_commit(uow, report)
     return report
 
 

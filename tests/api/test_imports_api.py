@@ -57,7 +57,7 @@ async def test_xml_upload_runs_and_reimport_stores_nothing(api: Api) -> None:
     second = await _upload(api, EXPORT, "application/xml")
     assert second["report"]["samples_stored"] == 0 and second["report"]["duplicates"] == 3
     # the uploaded file does not linger once its job is over
-    assert list((api.runtime.settings.var_dir / "uploads").iterdir()) == []
+    assert list((api.runtime.settings.blob_root / "uploads").iterdir()) == []
 
 
 async def test_zip_upload_finds_the_export_by_content(api: Api) -> None:
@@ -116,7 +116,7 @@ async def test_bad_uploads_are_refused_at_once(api: Api) -> None:
     )
     assert too_big.status_code == 413
     assert api.runtime.jobs == set()
-    uploads = api.runtime.settings.var_dir / "uploads"
+    uploads = api.runtime.settings.blob_root / "uploads"
     assert not uploads.exists() or list(uploads.iterdir()) == []
 
 

@@ -1,4 +1,4 @@
-"""Import jobs in SQL."""
+"""Import jobs in SQL: queued rows any worker can claim under a lease (ADR 0019)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from app.store.db import Connection, Row
 __all__ = ["SqlImports"]
 
 _COLS = (
-    "citizen_id, id, format, status, blob, report, error_kind, error_detail, created_at, updated_at"
+    "citizen_id, id, format, status, blob, report, error_kind, error_detail, created_at,"
+    " updated_at, progress, attempts, lease_owner, lease_until"
 )
 
 
@@ -29,6 +30,10 @@ def _job(r: Row) -> ImportJob:
         error_detail=r[7],
         created_at=from_ms(r[8]),
         updated_at=from_ms(r[9]),
+        progress=float(r[10] or 0.0),
+        attempts=int(r[11] or 0),
+        lease_owner=r[12],
+        lease_until=None if r[13] is None else from_ms(r[13]),
     )
 
 
@@ -38,7 +43,8 @@ class SqlImports:
 
     async def add(self, job: ImportJob) -> None:
         await self._c.execute(
-            f"INSERT INTO imports ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO imports (citizen_id, id, format, status, blob, report, error_kind,"
+            " error_detail, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 job.citizen_id,
                 job.id,
@@ -59,11 +65,56 @@ class SqlImports:
         )
         return None if row is None else _job(row)
 
+    async def by_id(self, job_id: str) -> ImportJob | None:
+        row = await self._c.fetchone(f"SELECT {_COLS} FROM imports WHERE id = ?", (job_id,))
+        return None if row is None else _job(row)
+
     async def unfinished(self) -> list[ImportJob]:
         rows = await self._c.fetchall(
             f"SELECT {_COLS} FROM imports WHERE status IN ('queued', 'running') ORDER BY created_at"
         )
         return [_job(r) for r in rows]
+
+    async def claim(self, owner: str, now: datetime, lease_until: datetime) -> ImportJob | None:
+        """The oldest job waiting or whose worker's lease lapsed, now leased to `owner`.
+
+        One statement: on PostgreSQL two workers skip each other's locked row (`FOR
+        UPDATE SKIP LOCKED`); SQLite has one writer, so the conditional UPDATE runs whole
+        before another can look. A running row without a lease (written before leases
+        existed, or by a worker that handed it back) is free to take.
+        """
+        lock = " FOR UPDATE SKIP LOCKED" if self._c.dialect == "postgres" else ""
+        at = to_ms(now)
+        rows = await self._c.fetchall(
+            "UPDATE imports SET status = 'running', lease_owner = ?, lease_until = ?,"
+            " attempts = attempts + 1, updated_at = ? WHERE id IN ("
+            " SELECT id FROM imports WHERE status = 'queued' OR (status = 'running'"
+            " AND (lease_until IS NULL OR lease_until < ?))"
+            f" ORDER BY created_at LIMIT 1{lock})"
+            f" RETURNING {_COLS}",
+            (owner, to_ms(lease_until), at, at),
+        )
+        return _job(rows[0]) if rows else None
+
+    async def renew(
+        self, job_id: str, owner: str, at: datetime, lease_until: datetime, progress: float
+    ) -> bool:
+        """Extend `owner`'s lease and write its progress; False once the job is not its own."""
+        changed = await self._c.execute(
+            "UPDATE imports SET lease_until = ?, progress = ?, updated_at = ?"
+            " WHERE id = ? AND lease_owner = ? AND status = 'running'",
+            (to_ms(lease_until), progress, to_ms(at), job_id, owner),
+        )
+        return changed == 1
+
+    async def release(self, job_id: str, owner: str, at: datetime) -> bool:
+        """Hand a job back (shutting down): queued again, for any worker, from the start."""
+        changed = await self._c.execute(
+            "UPDATE imports SET status = 'queued', lease_owner = NULL, lease_until = NULL,"
+            " progress = 0, updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'running'",
+            (to_ms(at), job_id, owner),
+        )
+        return changed == 1
 
     async def set_status(
         self,
@@ -74,9 +125,28 @@ class SqlImports:
         report: str | None = None,
         error_kind: str | None = None,
         error_detail: str | None = None,
-    ) -> None:
-        await self._c.execute(
+        owner: str | None = None,
+    ) -> bool:
+        """Set a job's status; with `owner`, only while that worker holds it. Changed?"""
+        ended = status in ("done", "failed")
+        sql = (
             "UPDATE imports SET status = ?, report = ?, error_kind = ?, error_detail = ?,"
-            " updated_at = ? WHERE id = ?",
-            (status, report, error_kind, error_detail, to_ms(at), job_id),
+            " updated_at = ?"
+            + (", lease_owner = NULL, lease_until = NULL" if ended else "")
+            + (", progress = 1" if status == "done" else "")
+            + " WHERE id = ?"
         )
+        params: list[object] = [status, report, error_kind, error_detail, to_ms(at), job_id]
+        if owner is not None:
+            sql += " AND lease_owner = ? AND status = 'running'"
+            params.append(owner)
+        return await self._c.execute(sql, params) == 1
+
+    async def waiting(self) -> tuple[int, datetime | None]:
+        """Jobs not ended (queued or running), and when the oldest of them was created."""
+        row = await self._c.fetchone(
+            "SELECT COUNT(*), MIN(created_at) FROM imports WHERE status IN ('queued', 'running')"
+        )
+        if row is None or not row[0]:
+            return 0, None
+        return int(row[0]), from_ms(row[1])
