@@ -67,7 +67,7 @@ async def apply_sync(
             results.append(Outcome(uuid=uuid, outcome="stored"))
             counts["stored"] += 1
             days = touched.setdefault(item.metric, set())
-            days.update((item.start_ms // _DAY_MS, item.end_ms // _DAY_MS))
+            days.update(range(item.start_ms // _DAY_MS, item.end_ms // _DAY_MS + 1))
         else:
             await uow.samples.claim_external(row)
             results.append(Outcome(uuid=uuid, outcome="duplicate"))
@@ -78,7 +78,9 @@ async def apply_sync(
         if gone is not None:
             metric, start, end = gone
             gone_ids.append(ext)
-            touched.setdefault(Metric(metric), set()).update((start // _DAY_MS, end // _DAY_MS))
+            touched.setdefault(Metric(metric), set()).update(
+                range(start // _DAY_MS, end // _DAY_MS + 1)
+            )
     if touched:
         await reroll(uow, citizen_id, touched)
         await refresh_measurements(uow, clock, citizen_id, [m.value for m in touched])
