@@ -115,7 +115,7 @@ class S3BlobStore:
 
     async def delete(self, key: str) -> None:
         check_blob_key(key)
-        with contextlib.suppress(NotFoundError):
+        with contextlib.suppress(NotFoundError, FileNotFoundError):
             await obstore.delete_async(self._store, key)
 
     @contextlib.asynccontextmanager
@@ -135,7 +135,7 @@ class S3BlobStore:
         check_blob_key(key)
         try:
             got = await obstore.get_async(self._store, key)
-        except NotFoundError as exc:
+        except (NotFoundError, FileNotFoundError) as exc:
             raise NotFound(_MSG_MISSING) from exc
         sealed = _bytes(got.stream(min_chunk_size=_READ_CHUNK))
         async for chunk in self._sealer.open(key, sealed):
