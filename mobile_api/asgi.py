@@ -21,6 +21,7 @@ from mobile_api.clinician.inbox_links import open_inbox_link
 from mobile_api.clinician.summary import open_summary_link
 from mobile_api.gateway import GatewayPairingController, gateway_router
 from mobile_api.jobs import job_loop
+from mobile_api.observe import RequestObserver, serve_metrics
 from mobile_api.openapi import install_contract
 from mobile_api.problems import exception_handlers
 from mobile_api.rate_limits import rate_limit_middleware
@@ -40,6 +41,7 @@ _PUBLIC = [
     "^/v1/auth/",
     "^/v1/summary-links/",
     "^/v1/inbox-links/",
+    "^/metrics$",
 ]
 
 
@@ -93,6 +95,7 @@ def create_app(
             gateway_router,
             open_summary_link,
             open_inbox_link,
+            serve_metrics,
         ],
         lifespan=[lifespan],
         # rate limits count after authentication: writes are counted per caller
@@ -117,6 +120,9 @@ def create_app(
         debug=False,
     )
     install_contract(app, config)
+    # request and trace ids, metrics: around everything, errors and 404s included (the
+    # way Litestar's own OpenTelemetry plugin wraps the handler)
+    app.asgi_handler = RequestObserver(app.asgi_handler)
     if runtime is not None:
         app.state.runtime = runtime
     return app

@@ -21,6 +21,7 @@ from app.services import audit as audit_service
 from app.services.accounts import ensure_citizen, resolve_principal
 from app.services.demo import seed_demo
 from app.settings import Settings, load_settings
+from mobile_api.logs import configure_logging
 from mobile_api.runtime import Runtime
 
 __all__ = ["main"]
@@ -199,6 +200,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from mobile_api.jobs import drain, job_loop
     from mobile_api.worker import work_forever, work_once
 
+    settings = _settings(args)
+    configure_logging(settings)
+    if args.metrics_port:
+        from prometheus_client import start_http_server
+
+        from mobile_api.metrics import REGISTRY
+
+        start_http_server(args.metrics_port, addr=args.metrics_host, registry=REGISTRY)
+
     async def work(runtime: Runtime) -> Any:
         if args.once:
             report = await work_once(runtime)
@@ -211,7 +221,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         await asyncio.gather(work_forever(runtime, stop), job_loop(runtime, stop))
         return {"stopped": True}
 
-    _emit(asyncio.run(_with_runtime(_settings(args), work)))
+    _emit(asyncio.run(_with_runtime(settings, work)))
     return 0
 
 
@@ -251,6 +261,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"http://{args.host}:{args.port}/v1/me\n"
             f"API docs: http://{args.host}:{args.port}/schema\n"
         )
+    configure_logging(settings)
     app = create_app(settings)
     _tune_gc()
     # On SIGTERM (or Ctrl-C) uvicorn stops taking connections, lets the requests in
@@ -267,6 +278,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         log_level="info",
         access_log=args.access_log,
+        log_config=None,  # ours: JSON lines with request ids, scrubbed (mobile_api/logs.py)
         timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_seconds)),
     )
     return 0
@@ -338,6 +350,10 @@ def _parser() -> argparse.ArgumentParser:
         help="import jobs, lapsed waitlist offers, reminders and pushes (serve runs it too)",
     )
     worker.add_argument("--once", action="store_true", help="one pass, then exit")
+    worker.add_argument(
+        "--metrics-port", type=int, default=0, help="serve Prometheus text on this port"
+    )
+    worker.add_argument("--metrics-host", default="127.0.0.1")
     worker.set_defaults(func=cmd_worker)
 
     keys = sub.add_parser("keys", parents=[common], help="signing keys")

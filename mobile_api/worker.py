@@ -26,6 +26,7 @@ from app.services.inbox import sweep_flags
 from app.services.push import RELAY_BATCH, RelayReport, relay_due
 from app.services.questionnaires import open_due
 from app.services.reminders import send_reminders
+from mobile_api import metrics
 from mobile_api.runtime import Runtime
 
 __all__ = ["WorkReport", "work_forever", "work_once"]
@@ -72,8 +73,10 @@ async def work_forever(runtime: Runtime, stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
             report = await work_once(runtime)
+            metrics.worker_pass(report.reminders, report.push)
             if report.anything:
                 _log.info("worker: %s", report)
+            await metrics.refresh_from_store(runtime.store, runtime.clock.now)
         except Exception:
             _log.exception("worker pass failed; trying again")
         with contextlib.suppress(TimeoutError):

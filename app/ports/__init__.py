@@ -325,6 +325,9 @@ class OutboxRepository(Protocol):
 
     async def settle(self, seq: int, at: datetime, outcome: PushOutcome, attempts: int) -> None: ...
     async def retry_at(self, seq: int, attempts: int, at: datetime) -> None: ...
+    async def due(self, now: datetime) -> tuple[int, datetime | None]:
+        """Rows due for the relay and not delivered, and the earliest due time."""
+        ...
 
 
 class PushDeviceRepository(Protocol):

@@ -105,3 +105,14 @@ class SqlOutbox:
             "UPDATE outbox SET attempts = ?, next_attempt_at = ? WHERE seq = ?",
             (attempts, to_ms(at), seq),
         )
+
+    async def due(self, now: datetime) -> tuple[int, datetime | None]:
+        """Rows due for the relay and not delivered, and the earliest due time (metrics)."""
+        row = await self._c.fetchone(
+            "SELECT COUNT(*), MIN(next_attempt_at) FROM outbox"
+            " WHERE delivered_at IS NULL AND next_attempt_at <= ?",
+            (to_ms(now),),
+        )
+        if row is None or not row[0]:
+            return 0, None
+        return int(row[0]), from_ms(row[1])
