@@ -54,10 +54,16 @@ class NoticesController(Controller):
         me = principal_of(request)
         async with runtime_of(request).store.read() as uow:
             citizen = await uow.citizens.get(me.id)
-            items, more = await inbox(uow, me.id, before=decode_cursor(cursor), limit=limit)
+            proxy = me.proxy
+            items, more = await inbox(
+                uow,
+                me.id,
+                before=decode_cursor(cursor),
+                limit=limit,
+                # a relative sees only notices of the areas granted, a full page of them
+                keep=None if proxy is None else (lambda i: scope_of(i.notice.kind) in proxy.scopes),
+            )
         en = citizen is not None and citizen.language == "en"
-        if me.proxy is not None:  # a relative sees only notices of the areas granted
-            items = [i for i in items if scope_of(i.notice.kind) in me.proxy.scopes]
         return NoticePage(
             items=[
                 NoticeView(

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from app.domain.notices import NoticeKind, notice
 from app.services.notify import tell
 from tests.api.test_proxy_api import for_anna, grant
@@ -97,11 +95,6 @@ async def test_a_relative_sees_only_the_granted_areas(api: Api) -> None:
     assert [n["ref"] for n in page["items"]] == ["appointments/1"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mobile_api/citizen/notices.py filters a relative's notices after the page is cut"
-    " (inbox(limit) then the scope filter): a page can come back short or empty with a cursor",
-)
 async def test_a_relatives_page_is_cut_after_the_areas_are_applied(api: Api) -> None:
     await _tell(
         api,
