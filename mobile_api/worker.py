@@ -3,7 +3,8 @@
 Each pass, every couple of seconds:
 1. waitlist offers whose hold ran out go to the next in line (`sweep_lapsed_offers`);
 2. appointments due a reminder get one (`send_reminders`);
-3. PRO questionnaires whose time has come are opened (`open_due`);
+3. PRO questionnaires whose time has come are opened (`open_due`), and medicine
+   reminders are written: doses, run-out notices, vaccinations (`send_medicine_reminders`);
 4. active shares not evaluated for a few hours get their inbox items brought up to date
    (`sweep_flags`: data that stop arriving raise "missing data");
 5. due notices are pushed to the citizens' phones, when a push service is configured.
@@ -22,6 +23,7 @@ import logging
 import msgspec
 
 from app.services.booking import sweep_lapsed_offers
+from app.services.dosing import send_medicine_reminders
 from app.services.inbox import sweep_flags
 from app.services.push import RELAY_BATCH, RelayReport, relay_due
 from app.services.questionnaires import open_due
@@ -38,6 +40,8 @@ class WorkReport(msgspec.Struct, kw_only=True):
     offers_passed_on: int = 0
     reminders: int = 0
     questionnaires_opened: int = 0
+    #: dose, run-out and vaccination reminders written (late dose reminders included)
+    medicine_reminders: int = 0
     inbox_changes: int = 0
     push: RelayReport = msgspec.field(default_factory=RelayReport)
 
@@ -47,6 +51,7 @@ class WorkReport(msgspec.Struct, kw_only=True):
             self.offers_passed_on
             or self.reminders
             or self.questionnaires_opened
+            or self.medicine_reminders
             or self.inbox_changes
             or self.push.rows
         )
@@ -58,6 +63,9 @@ async def work_once(runtime: Runtime) -> WorkReport:
         offers_passed_on=await sweep_lapsed_offers(runtime.store, runtime.clock),
         reminders=await send_reminders(runtime.store, runtime.clock),
         questionnaires_opened=await open_due(runtime.store, runtime.clock),
+        medicine_reminders=await send_medicine_reminders(
+            runtime.store, runtime.clock, runtime.vault
+        ),
         inbox_changes=await sweep_flags(runtime.store, runtime.clock),
     )
     while runtime.senders:

@@ -21,6 +21,23 @@ _ACTIONS: dict[str, tuple[str, str]] = {
         "{actor} opdaterede din medicinliste",
         "{actor} updated your medication list",
     ),
+    "dosing.schedule": (
+        "{actor} satte tider for din medicin",
+        "{actor} set the times for your medicine",
+    ),
+    "dosing.schedule_removed": (
+        "{actor} fjernede tiderne for din medicin",
+        "{actor} removed the times for your medicine",
+    ),
+    "doses.read": (
+        "{actor} så hvornår du har taget din medicin",
+        "{actor} viewed when you took your medicine",
+    ),
+    "vaccinations.read": ("{actor} så dine vaccinationer", "{actor} viewed your vaccinations"),
+    "vaccinations.update": (
+        "{actor} opdaterede dine vaccinationer",
+        "{actor} updated your vaccinations",
+    ),
     "renewals.read": (
         "{actor} så dine ønsker om receptfornyelse",
         "{actor} viewed your renewal requests",

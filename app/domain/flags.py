@@ -32,11 +32,16 @@ class Thresholds(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     resting_hr_yellow_above: float = 100
     steps_drop_pct: float = 30
     missing_days_blue: float = 7
+    #: doses taken out of planned, per medication, over the last N days of the period
+    adherence_yellow_below_pct: float = 80
+    adherence_window_days: float = 14
 
 
 THRESHOLD_CODES = tuple(Thresholds.__struct_fields__)
 
 SYS, DIA = "blood_pressure_systolic", "blood_pressure_diastolic"
+#: the summary's series of one medication's adherence (`app.services.adherence`)
+ADHERENCE = "adherence:"
 
 
 def _n(value: float, digits: int = 0) -> str:
@@ -284,6 +289,8 @@ def _missing(m: Mapping[str, MetricSummary], t: Thresholds, period_to: date) -> 
     flags: list[Flag] = []
     n = int(t.missing_days_blue)
     for name, s in m.items():
+        if name.startswith(ADHERENCE):  # no doses planned is not missing data
+            continue
         if s.last_data is None or (period_to - s.last_data).days >= n:
             since = (
                 ("ingen i perioden", "none in the period")
@@ -304,6 +311,65 @@ def _missing(m: Mapping[str, MetricSummary], t: Thresholds, period_to: date) -> 
     return flags
 
 
+def _adherence(m: Mapping[str, MetricSummary], t: Thresholds, period_to: date) -> list[Flag]:
+    """Yellow when a medication's doses taken out of planned over the last N days is
+    under the limit (one flag naming each such medication); green otherwise."""
+    first = period_to - timedelta(days=int(t.adherence_window_days) - 1)
+    figures: list[tuple[str, str, int, int, float]] = []
+    for name, s in m.items():
+        if not name.startswith(ADHERENCE):
+            continue
+        days = [d for d in s.days if first <= d.date <= period_to and d.count]
+        planned = sum(d.count or 0 for d in days)
+        if not planned:
+            continue
+        taken = sum(round(d.value * (d.count or 0) / 100) for d in days)
+        drug = s.label_en.split(": ", 1)[-1]
+        figures.append((name, drug, taken, planned, taken / planned * 100))
+    if not figures:
+        return []
+    limit = _n(t.adherence_yellow_below_pct)
+    span = _n(t.adherence_window_days)
+    low = [f for f in figures if f[4] < t.adherence_yellow_below_pct]
+    shown = low or figures
+    worst = min(f[4] for f in shown)
+    da = "; ".join(
+        f"{drug}: {_da(pct)} % ({taken} af {planned})" for _, drug, taken, planned, pct in shown
+    )
+    en = "; ".join(
+        f"{drug}: {_n(pct)} % ({taken} of {planned})" for _, drug, taken, planned, pct in shown
+    )
+    if low:
+        return [
+            _flag(
+                "adherence_low",
+                "yellow",
+                [f[0] for f in low],
+                (
+                    "Medicin ikke taget som planlagt",
+                    f"{da} de seneste {span} dage (grænse {limit} %)",
+                ),
+                (
+                    "Medicine not taken as planned",
+                    f"{en} in the last {span} days (limit {limit} %)",
+                ),
+                worst,
+                t.adherence_yellow_below_pct,
+            )
+        ]
+    return [
+        _flag(
+            "adherence_ok",
+            "green",
+            [f[0] for f in figures],
+            ("Medicin taget som planlagt", f"{da} de seneste {span} dage (grænse {limit} %)"),
+            ("Medicine taken as planned", f"{en} in the last {span} days (limit {limit} %)"),
+            worst,
+            t.adherence_yellow_below_pct,
+        )
+    ]
+
+
 def evaluate(
     metrics: Mapping[str, MetricSummary], thresholds: Thresholds, period_to: date
 ) -> list[Flag]:
@@ -311,4 +377,5 @@ def evaluate(
     flags = _missing(metrics, thresholds, period_to)
     for rule in (_blood_pressure, _spo2, _weight, _resting_hr, _steps):
         flags.extend(rule(metrics, thresholds))
+    flags.extend(_adherence(metrics, thresholds, period_to))
     return sorted(flags, key=lambda f: SEVERITY_ORDER[f.severity])

@@ -49,6 +49,8 @@ FAMILY_METRICS: dict[str, tuple[str, ...]] = {
     "weight": ("body_mass",),
     "resting_hr": ("resting_heart_rate",),
     "steps": ("steps",),
+    #: the `adherence` share scope: doses taken per medication (`app.services.adherence`)
+    "adherence": ("adherence",),
 }
 _FAMILY_OF_CODE: dict[str, str] = {
     "bp_mean_very_high": "blood_pressure",
@@ -62,6 +64,8 @@ _FAMILY_OF_CODE: dict[str, str] = {
     "resting_hr_ok": "resting_hr",
     "steps_drop": "steps",
     "steps_steady": "steps",
+    "adherence_low": "adherence",
+    "adherence_ok": "adherence",
 }
 
 

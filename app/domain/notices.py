@@ -12,7 +12,15 @@ from typing import Literal
 
 import msgspec
 
-__all__ = ["NOTICE_TEXTS", "Notice", "NoticeKind", "OutboxItem", "notice", "scope_of"]
+__all__ = [
+    "NOTICE_TEXTS",
+    "REMINDER_KINDS",
+    "Notice",
+    "NoticeKind",
+    "OutboxItem",
+    "notice",
+    "scope_of",
+]
 
 NoticeKind = Literal[
     "appointment.booked",
@@ -27,7 +35,16 @@ NoticeKind = Literal[
     "questionnaire.answered",
     "questionnaire.call",
     "inbox.book",
+    "medication.reminder",
+    "medication.runout",
+    "vaccination.due",
 ]
+
+#: reminders: the lock screen says only "Påmindelse fra Min Læge" unless previews are on
+#: (app.domain.push), and a dose reminder is not pushed once it is stale
+REMINDER_KINDS: frozenset[str] = frozenset(
+    {"medication.reminder", "medication.runout", "vaccination.due"}
+)
 
 #: (Danish title, Danish body, English title, English body); `{…}` filled from params
 NOTICE_TEXTS: dict[str, tuple[str, str, str, str]] = {
@@ -106,6 +123,26 @@ NOTICE_TEXTS: dict[str, tuple[str, str, str, str]] = {
         "The clinic would like to see you for a consultation. You will be offered an"
         " appointment in the app when one is free.",
     ),
+    # the title names the medicine: it shows on the lock screen only with previews on
+    "medication.reminder": (
+        "Husk din medicin: {medication}",
+        "Tid til {dose} kl. {time}. Tryk for at registrere den som taget eller sprunget over.",
+        "Time for your medicine: {medication}",
+        "Time for {dose_en} at {time}. Tap to record it as taken or skipped.",
+    ),
+    "medication.runout": (
+        "Din medicin slipper snart op",
+        "{medication} slipper op omkring {day}. Tryk for at bede lægen om en fornyelse.",
+        "Your medicine is running out",
+        "{medication} runs out around {day_en}. Tap to ask your doctor for a renewal.",
+    ),
+    "vaccination.due": (
+        "Tid til vaccination",
+        "Du skal have {vaccine} ({dose}. dosis) fra {day}. Bestil en tid i appen.",
+        "Vaccination due",
+        "Your {vaccine} vaccination (dose {dose}) is due from {day_en}. Book an appointment"
+        " in the app.",
+    ),
 }
 
 
@@ -134,6 +171,8 @@ _SCOPE_OF = {
     "consultation": "messages",
     "questionnaire": "questionnaires",
     "inbox": "booking",
+    "medication": "medications",
+    "vaccination": "medications",
 }
 
 

@@ -16,7 +16,7 @@ from typing import Literal
 
 import msgspec
 
-from app.domain.notices import Notice
+from app.domain.notices import REMINDER_KINDS, Notice
 from app.domain.people import Language
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "PushOutcome",
     "PushResult",
     "push_message",
+    "push_ttl",
     "retry_delay",
     "valid_token",
 ]
@@ -55,6 +56,13 @@ _NEUTRAL: dict[str, tuple[str, str]] = {
     "da": ("Ny besked fra Min Læge", "Åbn appen for at læse den."),
     "en": ("New message from Min Læge", "Open the app to read it."),
 }
+#: (title, body) of a reminder (a dose, a run-out, a vaccination) without a preview
+_NEUTRAL_REMINDER: dict[str, tuple[str, str]] = {
+    "da": ("Påmindelse fra Min Læge", "Åbn appen for at se den."),
+    "en": ("Reminder from Min Læge", "Open the app to see it."),
+}
+#: a dose reminder pushed later than this is noise ("take your 08:00 tablet" at noon)
+_DOSE_TTL = timedelta(hours=2)
 _MORE: dict[str, str] = {"da": "Åbn appen for at læse mere.", "en": "Open the app to read more."}
 
 
@@ -112,6 +120,11 @@ def valid_token(platform: str, token: str) -> bool:
     return pattern is not None and pattern.fullmatch(token) is not None
 
 
+def push_ttl(kind: str) -> timedelta:
+    """How long after it was written a notice of `kind` is still worth pushing."""
+    return _DOSE_TTL if kind == "medication.reminder" else PUSH_TTL
+
+
 def push_message(
     notice_id: str,
     notice: Notice,
@@ -122,7 +135,8 @@ def push_message(
     for_citizen: str | None = None,
 ) -> PushMessage:
     """The push for one notice: neutral by default, the notice's title if allowed."""
-    neutral_title, neutral_body = _NEUTRAL[language]
+    neutral = _NEUTRAL_REMINDER if notice.kind in REMINDER_KINDS else _NEUTRAL
+    neutral_title, neutral_body = neutral[language]
     if previews:
         title = notice.title_en if language == "en" else notice.title_da
         body = _MORE[language]
@@ -132,7 +146,7 @@ def push_message(
         notice_id=notice_id,
         title=title,
         body=body,
-        expires_at=created_at + PUSH_TTL,
+        expires_at=created_at + push_ttl(notice.kind),
         for_citizen=for_citizen,
     )
 

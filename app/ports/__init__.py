@@ -38,6 +38,13 @@ from app.ports.inbox import (
     InboxRepository,
     QuestionnaireRepository,
 )
+from app.ports.reminders import (
+    DoseRepository,
+    DoseScheduleRepository,
+    ReminderLogRepository,
+    SupplyRepository,
+    VaccinationRepository,
+)
 
 __all__ = [
     "AppointmentRepository",
@@ -51,6 +58,8 @@ __all__ = [
     "CprVault",
     "DailyRepository",
     "DailyRow",
+    "DoseRepository",
+    "DoseScheduleRepository",
     "GatewayIORepository",
     "GatewayRepository",
     "HealthConnectRepository",
@@ -71,6 +80,7 @@ __all__ = [
     "ReadingLogRow",
     "RefreshTokenRecord",
     "RefreshTokenRepository",
+    "ReminderLogRepository",
     "RenewalRepository",
     "SampleRepository",
     "SampleRow",
@@ -80,8 +90,10 @@ __all__ = [
     "SourceRepository",
     "Store",
     "SummaryLinkRepository",
+    "SupplyRepository",
     "TokenSigner",
     "UnitOfWork",
+    "VaccinationRepository",
     "WaitlistRepository",
 ]
 
@@ -490,6 +502,11 @@ class UnitOfWork(Protocol):
     inbox_links: InboxLinkRepository
     questionnaires: QuestionnaireRepository
     healthconnect: HealthConnectRepository
+    dose_schedules: DoseScheduleRepository
+    reminder_log: ReminderLogRepository
+    doses: DoseRepository
+    supplies: SupplyRepository
+    vaccinations: VaccinationRepository
 
 
 class Store(Protocol):

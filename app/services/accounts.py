@@ -128,6 +128,7 @@ async def update_profile(
     await uow.citizens.update(updated)
     if updated.timezone != citizen.timezone:
         await rezone(uow, citizen_id, citizen.timezone)  # days are local: rebuild them
+        await uow.dose_schedules.recheck(citizen_id)  # dose times stay wall-clock times
         if clock is not None:
             await refresh_measurements(uow, clock, citizen_id)
     return updated

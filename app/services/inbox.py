@@ -33,6 +33,7 @@ from app.domain.metrics import Metric
 from app.domain.sharing import Share
 from app.domain.summary import Flag
 from app.ports import Clock, Store, UnitOfWork
+from app.services.adherence import adherence_summaries
 from app.services.summary import DEFAULT_PERIOD_DAYS, metric_summaries, thresholds_for
 
 __all__ = [
@@ -76,7 +77,8 @@ async def evaluate_share(
     else:
         families, wanted = families_for(set(touched) & shared)
     wanted &= shared
-    if not wanted:
+    adherence = "adherence" in share.metrics and (touched is None or "adherence" in touched)
+    if not wanted and not adherence:
         return 0
     families = {f for f in families if set(FAMILY_METRICS[f]) <= shared}
     now = clock.now()
@@ -91,6 +93,11 @@ async def evaluate_share(
         end,
         [Metric(m) for m in sorted(wanted)],
     )
+    if adherence:
+        families.add("adherence")
+        summaries |= await adherence_summaries(
+            uow, share.citizen_id, zone, max(start, opened), end, now
+        )
     flags = evaluate(summaries, thresholds, end)
     checked = conditions_checked(families, wanted)
     flags = [f for f in flags if condition_of(f) in checked]

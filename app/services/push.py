@@ -26,12 +26,12 @@ from app.domain.notices import scope_of
 from app.domain.people import Citizen, Language
 from app.domain.push import (
     MAX_ATTEMPTS,
-    PUSH_TTL,
     DueNotice,
     Platform,
     PushDevice,
     PushResult,
     push_message,
+    push_ttl,
     retry_delay,
     valid_token,
 )
@@ -188,7 +188,7 @@ async def _push(
 ) -> list[tuple[PushDevice, PushResult]]:
     """Send one notice to each phone that takes it, all at once."""
     chosen = [t for t in targets if t.takes(item.notice.kind)]
-    if not chosen or item.created_at + PUSH_TTL <= now:
+    if not chosen or item.created_at + push_ttl(item.notice.kind) <= now:
         return []
 
     async def one(target: _Target) -> tuple[PushDevice, PushResult]:
@@ -218,7 +218,7 @@ async def _settle(
 ) -> None:
     now = clock.now()
     attempts = item.attempts + 1
-    if not results and item.created_at + PUSH_TTL <= now:  # too old to push: not tried
+    if not results and item.created_at + push_ttl(item.notice.kind) <= now:  # too old: not tried
         report.expired += 1
         await uow.outbox.settle(item.seq, now, "expired", item.attempts)
         return

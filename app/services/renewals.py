@@ -20,6 +20,7 @@ from app.ports import Clock, UnitOfWork
 from app.services.audit import event_for, record, record_all
 from app.services.booking import clinic_of
 from app.services.clinic_schedule import clinic_for
+from app.services.dosing import restart_supply, set_clinic_supply
 from app.services.notify import tell
 
 __all__ = [
@@ -84,6 +85,9 @@ class MedicationInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     dosage: str = ""
     atc: str | None = None
     renewable: bool = True
+    #: units in a pack and units used per day: with both, the app knows when it runs out
+    pack_size: float | None = None
+    per_day: float | None = None
 
 
 async def _patient(uow: UnitOfWork, clinician: Principal, citizen_id: str) -> str:
@@ -126,6 +130,8 @@ async def load_medications(
             )
         )
     await uow.medications.replace(cid, out)
+    for given, stored in zip(meds, out, strict=True):
+        await set_clinic_supply(uow, clock, stored, given.pack_size, given.per_day)
     await record(
         uow,
         clock,
@@ -232,6 +238,7 @@ async def _decide(
         raise Conflict(f"the request is already {renewal.status.replace('_', ' ')}")
     if approved:
         await uow.medications.renewed(renewal.citizen_id, renewal.medication_id, now)
+        await restart_supply(uow, renewal.citizen_id, renewal.medication_id, now)
     medication = await uow.medications.name_of(renewal.citizen_id, renewal.medication_id) or ""
     await record(
         uow,

@@ -21,8 +21,9 @@ from app.services.summary import thresholds_for
 
 __all__ = ["SHARE_SCOPES", "NewShare", "create_share", "revoke_share"]
 
-#: what a share may name besides metrics: the citizen's PRO answers, in the FHIR bundle
-SHARE_SCOPES = ("questionnaires",)
+#: what a share may name besides metrics: the citizen's PRO answers, in the FHIR bundle;
+#: adherence to their dosing schedules (doses taken out of planned, per medication)
+SHARE_SCOPES = ("questionnaires", "adherence")
 
 #: a share lasts at most two years; the citizen can renew it
 MAX_SHARE_DAYS = 731

@@ -32,6 +32,7 @@ from app.domain.summary import (
 )
 from app.errors import Invalid, NotFound
 from app.ports import Clock, CprVault, DailyRow, UnitOfWork
+from app.services.adherence import adherence_summaries
 from app.services.audit import event_for, record
 from app.services.clinic_schedule import clinic_for
 
@@ -363,6 +364,15 @@ async def build_summary(
     summaries = await metric_summaries(
         uow, citizen.id, access.first_day, start, end, list(Metric), sources
     )
+    if "adherence" in access.first_day:
+        summaries |= await adherence_summaries(
+            uow,
+            citizen.id,
+            citizen.timezone,
+            max(start, access.first_day["adherence"]),
+            end,
+            clock.now(),
+        )
     thresholds = await thresholds_for(uow, citizen.id)
     answered = (
         await shared_responses(uow, citizen, max(start, access.first_day["questionnaires"]), end)

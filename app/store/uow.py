@@ -10,6 +10,8 @@ from app.ports import (
     ClinicRepository,
     ConsultationRepository,
     DailyRepository,
+    DoseRepository,
+    DoseScheduleRepository,
     GatewayIORepository,
     GatewayRepository,
     HealthConnectRepository,
@@ -22,6 +24,7 @@ from app.ports import (
     PushDeviceRepository,
     QuestionnaireRepository,
     RefreshTokenRepository,
+    ReminderLogRepository,
     RenewalRepository,
     SampleRepository,
     ScheduleRepository,
@@ -29,12 +32,15 @@ from app.ports import (
     SlotRepository,
     SourceRepository,
     SummaryLinkRepository,
+    SupplyRepository,
+    VaccinationRepository,
     WaitlistRepository,
 )
 from app.store.db import Connection
 from app.store.repos.appointments import SqlAppointments, SqlWaitlist
 from app.store.repos.audit import SqlAudit
 from app.store.repos.consultations import SqlConsultations
+from app.store.repos.dosing import SqlDoses, SqlDoseSchedules, SqlReminderLog, SqlSupplies
 from app.store.repos.gateway_io import SqlGatewayIO
 from app.store.repos.healthconnect import SqlHealthConnect
 from app.store.repos.imports import SqlImports
@@ -51,6 +57,7 @@ from app.store.repos.sessions import SqlRefreshTokens
 from app.store.repos.sharing import SqlShares
 from app.store.repos.slots import SqlSlots
 from app.store.repos.summary_links import SqlSummaryLinks
+from app.store.repos.vaccinations import SqlVaccinations
 from app.store.repos.wearables import SqlDaily, SqlSamples, SqlSources
 
 __all__ = ["SqlUnitOfWork"]
@@ -88,3 +95,8 @@ class SqlUnitOfWork:
         self.inbox_links: InboxLinkRepository = SqlInboxLinks(conn)
         self.questionnaires: QuestionnaireRepository = SqlQuestionnaires(conn)
         self.healthconnect: HealthConnectRepository = SqlHealthConnect(conn)
+        self.dose_schedules: DoseScheduleRepository = SqlDoseSchedules(conn)
+        self.reminder_log: ReminderLogRepository = SqlReminderLog(conn)
+        self.doses: DoseRepository = SqlDoses(conn)
+        self.supplies: SupplyRepository = SqlSupplies(conn)
+        self.vaccinations: VaccinationRepository = SqlVaccinations(conn)

@@ -23,6 +23,14 @@ from mobile_api.citizen.profile import ProfileController
 from mobile_api.citizen.proxies import ProxiesController
 from mobile_api.citizen.push_devices import PushDeviceController
 from mobile_api.citizen.questionnaires import CitizenQuestionnairesController
+from mobile_api.citizen.reminders import (
+    AdherenceController,
+    DoseScheduleController,
+    DosesController,
+    MedicationSupplyController,
+    RemindersController,
+    VaccinationsController,
+)
 from mobile_api.citizen.shares import SharesController
 from mobile_api.citizen.wearables import DailyController, SourcesController
 from mobile_api.security import check_content_type, proxy_scope, require_role
@@ -53,6 +61,12 @@ citizen_router = Router(
         ProxiesController,
         PushDeviceController,
         CitizenQuestionnairesController,
+        DoseScheduleController,
+        MedicationSupplyController,
+        RemindersController,
+        DosesController,
+        AdherenceController,
+        VaccinationsController,
     ],
     guards=[require_role(Role.CITIZEN), proxy_scope, check_content_type],
     tags=["citizen"],

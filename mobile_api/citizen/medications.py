@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, JSONBody
 
+from app.domain.dosing import Supply
 from app.domain.medications import Medication, Renewal, TimelineStep, timeline
 from app.errors import NotFound
 from app.ports import UnitOfWork
@@ -33,9 +34,14 @@ class MedicationView(msgspec.Struct, frozen=True, kw_only=True):
     atc: str | None
     renewable: bool
     last_renewed_at: datetime | None
+    #: units in a pack and used per day (the clinic's figures or the citizen's own)
+    pack_size: float | None = None
+    per_day: float | None = None
+    #: the first day without medicine, when pack size and use per day are known
+    runs_out_on: date | None = None
 
 
-def medication_view(m: Medication) -> MedicationView:
+def medication_view(m: Medication, supply: Supply | None = None) -> MedicationView:
     return MedicationView(
         id=m.id,
         name=m.name,
@@ -44,6 +50,9 @@ def medication_view(m: Medication) -> MedicationView:
         atc=m.atc,
         renewable=m.renewable,
         last_renewed_at=m.last_renewed_at,
+        pack_size=supply.pack_size if supply else None,
+        per_day=supply.per_day if supply else None,
+        runs_out_on=supply.runs_out_on if supply else None,
     )
 
 
@@ -87,10 +96,12 @@ class MedicationsController(Controller):
     @get(operation_id="listMyMedications")
     async def list_(self, request: Request[Any, Any, Any]) -> list[MedicationView]:
         """Current medications as the clinic keeps them; `renewable` says if the app can ask."""
+        me = principal_of(request)
         async with runtime_of(request).store.read() as uow:
+            supplies = {s.medication_id: s for s in await uow.supplies.for_citizen(me.id)}
             return [
-                medication_view(m)
-                for m in await uow.medications.for_citizen(principal_of(request).id)
+                medication_view(m, supplies.get(m.id))
+                for m in await uow.medications.for_citizen(me.id)
             ]
 
 

@@ -18,6 +18,11 @@ from mobile_api.clinician.questionnaires import (
 from mobile_api.clinician.renewals import ClinicMedicationsController, RenewalQueueController
 from mobile_api.clinician.schedule import ClinicAppointmentsController, ScheduleController
 from mobile_api.clinician.summary import SummaryController
+from mobile_api.clinician.vaccinations import (
+    PatientDosesController,
+    PatientVaccinationsController,
+    VaccinationRulesController,
+)
 from mobile_api.security import check_content_type, require_role
 
 __all__ = ["clinician_router"]
@@ -39,6 +44,9 @@ clinician_router = Router(
         AssignmentController,
         QuestionnaireResponseController,
         QuestionnaireResponseFhirController,
+        PatientVaccinationsController,
+        VaccinationRulesController,
+        PatientDosesController,
     ],
     guards=[require_role(Role.CLINICIAN), check_content_type],
     tags=["clinician"],
