@@ -14,6 +14,7 @@ MODULES = [
     "bench.summary",
     "bench.push",
     "bench.healthconnect",
+    "bench.reminders",
 ]
 
 wanted = sys.argv[1:]

@@ -270,22 +270,24 @@ def instants(schedule: DoseSchedule, zone: str, first: date, last: date) -> list
 
 
 def next_after(schedule: DoseSchedule, zone: str, after: datetime) -> datetime | None:
-    """The first planned instant strictly after `after`; None when the schedule ends."""
-    tz = ZoneInfo(zone)
-    day = after.astimezone(tz).date() - timedelta(days=1)
-    while True:
-        if schedule.ends is not None and day > schedule.ends:
-            return None
-        later = [
-            i
-            for i in instants(schedule, zone, day, day + timedelta(days=_HORIZON_DAYS))
-            if i > after
-        ]
+    """The first planned instant strictly after `after`; None when the schedule ends.
+
+    Day by day from the local day before `after` (a DST day can move a time across
+    midnight's neighbourhood), so the usual answer costs one or two days of planning.
+    """
+    day = after.astimezone(ZoneInfo(zone)).date() - timedelta(days=1)
+    if schedule.starts is not None and day < schedule.starts:
+        day = schedule.starts
+    checked = 0
+    while schedule.ends is None or day <= schedule.ends:
+        later = [i for i in instants(schedule, zone, day, day) if i > after]
         if later:
             return later[0]
-        if schedule.weekdays == []:  # pragma: no cover - refused on input
+        day += timedelta(days=1)
+        checked += 1
+        if checked > _HORIZON_DAYS and schedule.weekdays == []:  # pragma: no cover
             return None
-        day += timedelta(days=_HORIZON_DAYS)
+    return None
 
 
 def reminder_id(kind: str, ref: str, planned_at: datetime) -> str:

@@ -183,14 +183,15 @@ def scope_of(kind: str) -> str | None:
 
 
 def notice(kind: NoticeKind, ref: str, **params: str) -> Notice:
-    """The notice of `kind`, its texts filled in; a missing parameter leaves a blank."""
+    """The notice of `kind`, its texts (titles too) filled in; a missing parameter leaves
+    a blank."""
     title_da, body_da, title_en, body_en = NOTICE_TEXTS[kind]
     values = _Blank(params)
     return Notice(
         kind=kind,
-        title_da=title_da,
+        title_da=title_da.format_map(values),
         body_da=body_da.format_map(values),
-        title_en=title_en,
+        title_en=title_en.format_map(values),
         body_en=body_en.format_map(values),
         ref=ref,
     )

@@ -33,21 +33,17 @@ class DoseScheduleRepository(Protocol):
     async def get(self, citizen_id: str, medication_id: str) -> DoseSchedule | None: ...
     async def for_citizen(self, citizen_id: str) -> list[DoseSchedule]: ...
     async def remove(self, citizen_id: str, medication_id: str) -> bool: ...
-    async def due(self, now: datetime, limit: int) -> list[DoseSchedule]:
+    async def due(self, now: datetime, limit: int) -> list[tuple[DoseSchedule, str, str]]:
         """Schedules whose next instant is at or before `now`, earliest first (an index
-        on `next_at`, never a scan)."""
+        on `next_at`, never a scan), each with the citizen's zone and the medication's
+        name; on PostgreSQL locked for this transaction, skipping rows others hold."""
         ...
 
-    async def advance(
-        self,
-        citizen_id: str,
-        medication_id: str,
-        *,
-        cursor_was: datetime,
-        cursor: datetime,
-        next_at: datetime | None,
-    ) -> bool:
-        """Move the cursor on if nobody moved it meanwhile; False if another worker did."""
+    async def advance_many(
+        self, moves: Sequence[tuple[str, str, datetime, datetime, datetime | None]]
+    ) -> None:
+        """(citizen, medication, done_until was, done_until, next_at) for each schedule
+        `due` handed this transaction."""
         ...
 
     async def recheck(self, citizen_id: str) -> None:
@@ -58,7 +54,11 @@ class DoseScheduleRepository(Protocol):
 
 class ReminderLogRepository(Protocol):
     async def add(self, r: SentReminder) -> bool:
-        """Insert; False when the reminder is there already (snoozed before it was due)."""
+        """Insert; False when the reminder is there already."""
+        ...
+
+    async def add_many(self, rs: Sequence[SentReminder]) -> int:
+        """Insert those not there already; how many went in."""
         ...
 
     async def get(self, citizen_id: str, reminder_id: str) -> SentReminder | None: ...

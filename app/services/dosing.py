@@ -310,16 +310,12 @@ async def _dose_notice(
     uow: UnitOfWork,
     clock: Clock,
     citizen_id: str,
-    medication_id: str,
+    medication: str,
     rid: str,
     at: datetime,
     zone: str,
     dose: str,
-    names: dict[tuple[str, str], str],
 ) -> None:
-    key = (citizen_id, medication_id)
-    if key not in names:
-        names[key] = await uow.medications.name_of(citizen_id, medication_id) or ""
     await tell(
         uow,
         clock,
@@ -327,7 +323,7 @@ async def _dose_notice(
         notice(
             "medication.reminder",
             f"reminders/{rid}",
-            medication=names[key],
+            medication=medication,
             dose=dose or "din dosis",
             dose_en=dose or "your dose",
             time=f"{at.astimezone(ZoneInfo(zone)):%H:%M}",
@@ -336,77 +332,65 @@ async def _dose_notice(
 
 
 async def send_dose_reminders(store: Store, clock: Clock, *, limit: int = DOSE_BATCH) -> DoseReport:
-    """One transaction: the due schedules (by index) and the snoozes that end now."""
+    """One transaction: the due schedules (by index) and the snoozes that end now.
+
+    The due schedules are this transaction's alone (SQLite has one writer; PostgreSQL
+    locks them and other workers skip them), and each `done_until` moves on only if it
+    is still what was read, in the transaction that writes the reminders and notices.
+    """
     now = clock.now()
     report = DoseReport()
     async with store.transaction() as uow:
-        zones: dict[str, str] = {}
-        names: dict[tuple[str, str], str] = {}
-        for schedule in await uow.dose_schedules.due(now, limit):
+        moves: list[tuple[str, str, datetime, datetime, datetime | None]] = []
+        written: list[SentReminder] = []
+        pushes: list[tuple[SentReminder, str, str, str]] = []
+        for schedule, zone, name in await uow.dose_schedules.due(now, limit):
             cid = schedule.citizen_id
-            if cid not in zones:
-                zones[cid] = await zone_of(uow, cid)
-            zone = zones[cid]
             cursor = schedule.cursor
-            writes: list[datetime] = []
             at = next_after(schedule, zone, cursor)
-            while at is not None and at <= now:
-                writes.append(at)
-                cursor = at
-                at = next_after(schedule, zone, at)
-            if not await uow.dose_schedules.advance(
-                cid, schedule.medication_id, cursor_was=schedule.cursor, cursor=cursor, next_at=at
-            ):
-                continue  # another worker has it
             ref = f"medications/{schedule.medication_id}"
-            for planned in writes:
-                rid = reminder_id("medication", ref, planned)
-                late = now - planned > LATE_AFTER
-                added = await uow.reminder_log.add(
-                    SentReminder(
-                        citizen_id=cid,
-                        id=rid,
-                        kind="medication",
-                        ref=ref,
-                        planned_at=planned,
-                        status="late" if late else "sent",
-                        sent_at=None if late else now,
-                    )
+            while at is not None and at <= now:
+                late = now - at > LATE_AFTER
+                sent = SentReminder(
+                    citizen_id=cid,
+                    id=reminder_id("medication", ref, at),
+                    kind="medication",
+                    ref=ref,
+                    planned_at=at,
+                    status="late" if late else "sent",
+                    sent_at=None if late else now,
                 )
-                if not added:  # snoozed before it was due: the snooze sends it
-                    continue
+                written.append(sent)
                 if late:
                     report.late += 1
-                    continue
-                await _dose_notice(
-                    uow,
-                    clock,
-                    cid,
-                    schedule.medication_id,
-                    rid,
-                    planned,
-                    zone,
-                    schedule.dose,
-                    names,
-                )
-                report.sent += 1
+                else:
+                    pushes.append((sent, name, zone, schedule.dose))
+                cursor = at
+                at = next_after(schedule, zone, at)
+            moves.append((cid, schedule.medication_id, schedule.cursor, cursor, at))
+        if moves:
+            await uow.dose_schedules.advance_many(moves)
+            await uow.reminder_log.add_many(written)
+        for sent, name, zone, dose in pushes:
+            await _dose_notice(
+                uow, clock, sent.citizen_id, name, sent.id, sent.planned_at, zone, dose
+            )
+            report.sent += 1
         for r in await uow.reminder_log.due_snoozed(now, limit):
             assert r.snooze_until is not None
             if not await uow.reminder_log.wake(r.citizen_id, r.id, r.snooze_until, now):
                 continue
-            if r.citizen_id not in zones:
-                zones[r.citizen_id] = await zone_of(uow, r.citizen_id)
-            current = await uow.dose_schedules.get(r.citizen_id, r.ref.removeprefix("medications/"))
+            mid = r.ref.removeprefix("medications/")
+            current = await uow.dose_schedules.get(r.citizen_id, mid)
             await _dose_notice(
                 uow,
                 clock,
                 r.citizen_id,
-                r.ref.removeprefix("medications/"),
+                await uow.medications.name_of(r.citizen_id, mid) or "",
                 r.id,
                 r.planned_at,
-                zones[r.citizen_id],
+                await zone_of(uow, r.citizen_id),
                 current.dose if current else "",
-                names,
             )
             report.woken += 1
     return report

@@ -82,6 +82,11 @@ async def test_spring_and_autumn_2027_in_copenhagen(api: Api) -> None:
     sent = await notices(api, "medication.reminder")
     assert len(sent) == 2
     assert {n["ref"] for n in sent} == {f"reminders/{r['id']}" for r in spring}
+    assert {n["title_da"] for n in sent} == {"Husk din medicin: Metformin 500 mg"}
+    assert {n["body_da"][:23] for n in sent} == {
+        "Tid til 1 tablet kl. 03",
+        "Tid til 1 tablet kl. 08",
+    }
 
     api.clock.set(utc(2027, 10, 30, 21, 0))  # 23:00 local
     await schedule(api, ["02:30", "08:00"])

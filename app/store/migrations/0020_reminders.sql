@@ -18,7 +18,8 @@ CREATE TABLE dose_schedules (
     next_at        BIGINT,
     PRIMARY KEY (citizen_id, medication_id)
 );
-CREATE INDEX dose_schedules_due ON dose_schedules (next_at) WHERE next_at IS NOT NULL;
+CREATE INDEX dose_schedules_due ON dose_schedules (next_at, citizen_id, medication_id)
+    WHERE next_at IS NOT NULL;
 
 -- What the worker did with each planned reminder: sent, late (listed, not pushed) or
 -- snoozed (sent again at snooze_until).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -102,30 +103,30 @@ class SqlDoseSchedules:
             == 1
         )
 
-    async def due(self, now: datetime, limit: int) -> list[DoseSchedule]:
+    async def due(self, now: datetime, limit: int) -> list[tuple[DoseSchedule, str, str]]:
+        cols = ", ".join(f"s.{c.strip()}" for c in _SCHED.split(","))
+        lock = " FOR UPDATE OF s SKIP LOCKED" if self._c.dialect == "postgres" else ""
         rows = await self._c.fetchall(
-            f"SELECT {_SCHED} FROM dose_schedules WHERE next_at IS NOT NULL AND next_at <= ?"
-            f" ORDER BY next_at, citizen_id, medication_id LIMIT ?{skip_locked(self._c)}",
+            f"SELECT {cols}, c.timezone, m.name, m.strength FROM dose_schedules s"
+            " JOIN citizens c ON c.id = s.citizen_id"
+            " LEFT JOIN medications m ON m.citizen_id = s.citizen_id AND m.id = s.medication_id"
+            " WHERE s.next_at IS NOT NULL AND s.next_at <= ?"
+            f" ORDER BY s.next_at, s.citizen_id, s.medication_id LIMIT ?{lock}",
             (to_ms(now), limit),
         )
-        return [_schedule(r) for r in rows]
+        return [(_schedule(r), str(r[10]), f"{r[11] or ''} {r[12] or ''}".strip()) for r in rows]
 
-    async def advance(
-        self,
-        citizen_id: str,
-        medication_id: str,
-        *,
-        cursor_was: datetime,
-        cursor: datetime,
-        next_at: datetime | None,
-    ) -> bool:
-        changed = await self._c.execute(
+    async def advance_many(
+        self, moves: Sequence[tuple[str, str, datetime, datetime, datetime | None]]
+    ) -> None:
+        await self._c.executemany(
             "UPDATE dose_schedules SET done_until = ?, next_at = ?"
-            " WHERE citizen_id = ? AND medication_id = ? AND done_until = ?"
-            " AND next_at IS NOT NULL",
-            (to_ms(cursor), _tms(next_at), citizen_id, medication_id, to_ms(cursor_was)),
+            " WHERE citizen_id = ? AND medication_id = ? AND done_until = ?",
+            [
+                (to_ms(cursor), _tms(next_at), cid, mid, to_ms(was))
+                for cid, mid, was, cursor, next_at in moves
+            ],
         )
-        return changed == 1
 
     async def recheck(self, citizen_id: str) -> None:
         await self._c.execute(
@@ -176,6 +177,14 @@ class SqlReminderLog:
             [_reminder_row(r)],
         )
         return added == 1
+
+    async def add_many(self, rs: Sequence[SentReminder]) -> int:
+        return await self._c.insert_ignore(
+            "reminders",
+            [c.strip() for c in _REM.split(",")],
+            ("text", "text", "text", "text", "bigint", "text", "bigint", "bigint"),
+            [_reminder_row(r) for r in rs],
+        )
 
     async def get(self, citizen_id: str, reminder_id: str) -> SentReminder | None:
         row = await self._c.fetchone(
