@@ -95,6 +95,11 @@ async def _medication(uow: UnitOfWork, citizen_id: str, medication_id: str) -> M
     return medication
 
 
+def _in_range(*days: date) -> None:
+    if any(not 2000 <= d.year <= 2200 for d in days):
+        raise Invalid("dates are between the years 2000 and 2200")
+
+
 def _who(principal: Principal) -> str:
     return f"proxy:{principal.proxy.id}" if principal.proxy is not None else principal.id
 
@@ -139,6 +144,7 @@ async def put_schedule(
     """Set when a medication is taken; reminders follow from the next planned time."""
     await _medication(uow, citizen.id, medication_id)
     times, weekdays = _checked(body)
+    _in_range(*(d for d in (body.starts, body.ends) if d is not None))
     now = clock.now()
     schedule = DoseSchedule(
         citizen_id=citizen.id,
@@ -202,6 +208,7 @@ async def reminders(
 ) -> list[PlannedReminder]:
     """Every reminder planned on the local days [first, last], in time order; a relative
     sees the kinds their power of attorney covers."""
+    _in_range(first, last)
     if last < first:
         raise Invalid("'to' is before 'from'")
     if (last - first).days >= MAX_LIST_DAYS:
@@ -466,6 +473,7 @@ async def record_dose(
     if at > now + timedelta(minutes=5):
         raise Invalid("'at' is in the future")
     planned = None if body.planned_at is None else body.planned_at.astimezone(UTC)
+    _in_range(at.date(), *([] if planned is None else [planned.date()]))
     if planned is not None:
         zone = await zone_of(uow, citizen.id)
         day = planned.astimezone(ZoneInfo(zone)).date()
@@ -504,6 +512,7 @@ async def dose_history(
     today = clock.now().astimezone(ZoneInfo(zone)).date()
     last = last or today
     first = first or last - timedelta(days=29)
+    _in_range(first, last)
     if last < first:
         raise Invalid("'to' is before 'from'")
     if (last - first).days >= 366:
@@ -586,8 +595,8 @@ def _supply(
     zone: str,
     now: datetime,
 ) -> Supply:
-    if not (0 < pack_size <= 10_000 and 0 < per_day <= 100):
-        raise Invalid("pack_size is above 0 and at most 10000; per_day above 0 and at most 100")
+    if not (0 < pack_size <= 10_000 and 0.01 <= per_day <= 100):
+        raise Invalid("pack_size is above 0 and at most 10000; per_day 0.01 to 100")
     runs_out = runs_out_on(started_on, pack_size, per_day)
     return Supply(
         citizen_id=citizen_id,
@@ -609,6 +618,8 @@ async def put_supply(
     zone = await zone_of(uow, citizen.id)
     now = clock.now()
     today = now.astimezone(ZoneInfo(zone)).date()
+    if body.started_on is not None:
+        _in_range(body.started_on)
     if body.started_on is not None and body.started_on > today:
         raise Invalid("'started_on' is in the future")
     supply = _supply(

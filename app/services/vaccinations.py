@@ -115,6 +115,8 @@ async def load_vaccinations(
             raise Invalid("a vaccination needs a name of 1 to 200 characters")
         if not 1 <= item.dose_number <= 20:
             raise Invalid("dose_number is 1 to 20")
+        if any(not 1900 <= d.year <= 2200 for d in (item.given_on, item.due_on) if d):
+            raise Invalid("dates are between the years 1900 and 2200")
         if item.given_on is None and item.due_on is None:
             raise Invalid("give given_on (given) or due_on (due)")
         keep = current.get(item.id) if item.id else None

@@ -231,6 +231,9 @@ async def test_a_dose_recorded_twice_is_stored_once(api: Api) -> None:
         "/v1/me/doses", json={"medication_id": "nope", "status": "taken"}, headers=api.anna
     )
     assert r.status_code == 404
+    for params in ({"from": "9999-12-31"}, {"from": "2026-11-21", "to": "2026-11-20"}):
+        r = await api.client.get("/v1/me/reminders", params=params, headers=api.anna)
+        assert r.status_code == 422
 
 
 async def _fourteen_days(api: Api, taken: int) -> None:
