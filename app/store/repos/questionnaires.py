@@ -97,9 +97,7 @@ class SqlQuestionnaires:
             to_ms(q.created_at),
         )
         types = ("text", "text", "int4", "text", "text", "text", "text", "int8")
-        return (
-            await self._c.insert_ignore("questionnaires", _Q_COLS.split(", "), types, [row]) == 1
-        )
+        return await self._c.insert_ignore("questionnaires", _Q_COLS.split(", "), types, [row]) == 1
 
     async def latest(self, clinic_id: str, key: str) -> StoredQuestionnaire | None:
         row = await self._c.fetchone(
