@@ -19,6 +19,8 @@ from app.errors import Unauthenticated
 __all__ = ["JwtSigner"]
 
 _REQUIRED = ["exp", "iat", "sub", "aud", "iss", "role", "jti"]
+#: verified tokens remembered (about 0.5 KB each); the map is emptied when it fills
+_REMEMBERED = 20_000
 
 
 class JwtSigner:
@@ -38,6 +40,10 @@ class JwtSigner:
         self._audience = audience
         self._ttl = ttl_seconds
         self._leeway = leeway_seconds
+        #: token -> (role, subject, exp, kid): an ES256 check costs most of an
+        #: authenticated request, and a token's signature cannot change. Revocation does
+        #: not depend on this: the caller is looked up in the store on every request.
+        self._verified: dict[str, tuple[Role, str, float, str]] = {}
 
     def mint(self, *, role: Role, subject: str) -> tuple[str, int]:
         """A signed token and its lifetime in seconds."""
@@ -59,6 +65,21 @@ class JwtSigner:
 
     def verify(self, token: str) -> tuple[Role, str]:
         """The role and subject of a valid token; Unauthenticated with the reason otherwise."""
+        known = self._verified.get(token)
+        if known is not None:
+            role, subject, exp, kid = known
+            if time.time() < exp + self._leeway and self._ring.get(kid) is not None:
+                return role, subject
+            del self._verified[token]
+        role, subject = self._verify(token)
+        if len(self._verified) >= _REMEMBERED:
+            self._verified.clear()
+        claims = jwt.decode(token, options={"verify_signature": False})
+        kid = jwt.get_unverified_header(token)["kid"]
+        self._verified[token] = (role, subject, float(claims["exp"]), kid)
+        return role, subject
+
+    def _verify(self, token: str) -> tuple[Role, str]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError as exc:
