@@ -88,8 +88,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     job_max_attempts: int = 5
     #: on SIGTERM, requests in flight get this long to finish
     shutdown_grace_seconds: float = 20.0
-    #: `json` (one object a line, with request id and trace id) or `text`
-    log_format: Literal["json", "text"] = "json"
+    #: `json` (one object a line, with request id and trace id) or `text`; unset: text
+    #: in development (a terminal, `make run`), JSON otherwise
+    log_format: Literal["json", "text"] | None = None
 
     @property
     def apns_configured(self) -> bool:
@@ -100,6 +101,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 " MINLAEGE_APNS_TEAM_ID and MINLAEGE_APNS_TOPIC, or none of them"
             )
         return all(parts)
+
+    @property
+    def log_json(self) -> bool:
+        return self.log_format == "json" or (self.log_format is None and self.env != "development")
 
     @property
     def rate_limits_on(self) -> bool:
@@ -184,7 +189,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "job_progress_seconds": float(e.get("MINLAEGE_JOB_PROGRESS_SECONDS") or 1.0),
         "job_poll_seconds": float(e.get("MINLAEGE_JOB_POLL_SECONDS") or 1.0),
         "shutdown_grace_seconds": float(e.get("MINLAEGE_SHUTDOWN_GRACE_SECONDS") or 20.0),
-        "log_format": e.get("MINLAEGE_LOG_FORMAT") or "json",
+        "log_format": e.get("MINLAEGE_LOG_FORMAT") or None,
         "rate_limits": _switch(e, "MINLAEGE_RATE_LIMITS"),
         "rate_sensitive_per_minute": _int(e, "MINLAEGE_RATE_SENSITIVE_PER_MINUTE", 30),
         "rate_writes_per_minute": _int(e, "MINLAEGE_RATE_WRITES_PER_MINUTE", 600),

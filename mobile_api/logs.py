@@ -91,7 +91,7 @@ def configure_logging(settings: Settings, stream: Any = None) -> logging.Handler
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(
         JsonFormatter()
-        if settings.log_format == "json"
+        if settings.log_json
         else _TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
     root = logging.getLogger()

@@ -36,7 +36,7 @@ def log_output() -> Iterator[io.StringIO]:
     root = logging.getLogger()
     saved = (list(root.handlers), root.level)
     out = io.StringIO()
-    handler = configure_logging(Settings(), out)
+    handler = configure_logging(Settings(log_format="json"), out)
     try:
         yield out
     finally:
