@@ -15,6 +15,7 @@ MODULES = [
     "bench.push",
     "bench.healthconnect",
     "bench.reminders",
+    "bench.inbox",
 ]
 
 wanted = sys.argv[1:]
