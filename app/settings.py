@@ -92,6 +92,27 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: in development (a terminal, `make run`), JSON otherwise
     log_format: Literal["json", "text"] | None = None
 
+    # -- cloud connections (contracts §11, ADR 0021) --------------------------------------
+    #: the base URL vendors and browsers reach this service at (callbacks, webhooks)
+    public_url: str = "http://localhost:8000"
+    #: a vendor without a client id is off
+    withings_client_id: str | None = None
+    withings_client_secret: str | None = None
+    withings_auth_url: str = "https://account.withings.com"
+    withings_api_url: str = "https://wbsapi.withings.net"
+    #: Withings' limit for the whole app, every node together
+    withings_requests_per_minute: int = 120
+    polar_client_id: str | None = None
+    polar_client_secret: str | None = None
+    polar_webhook_secret: str | None = None
+    polar_auth_url: str = "https://flow.polar.com/oauth2/authorization"
+    polar_token_url: str = "https://polarremote.com/v2/oauth2/token"
+    polar_api_url: str = "https://www.polaraccesslink.com"
+    #: where the OAuth callback sends the browser back to the app, with `?outcome=`
+    connections_app_link: str = "minlaege://connections"
+    #: how far back a new connection is fetched, in days
+    connections_backfill_days: int = 90
+
     @property
     def apns_configured(self) -> bool:
         parts = (self.apns_key_file, self.apns_key_id, self.apns_team_id, self.apns_topic)
@@ -193,6 +214,22 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "rate_limits": _switch(e, "MINLAEGE_RATE_LIMITS"),
         "rate_sensitive_per_minute": _int(e, "MINLAEGE_RATE_SENSITIVE_PER_MINUTE", 30),
         "rate_writes_per_minute": _int(e, "MINLAEGE_RATE_WRITES_PER_MINUTE", 600),
+        "public_url": e.get("MINLAEGE_PUBLIC_URL") or "http://localhost:8000",
+        "withings_client_id": e.get("MINLAEGE_WITHINGS_CLIENT_ID") or None,
+        "withings_client_secret": e.get("MINLAEGE_WITHINGS_CLIENT_SECRET") or None,
+        "withings_auth_url": e.get("MINLAEGE_WITHINGS_AUTH_URL") or "https://account.withings.com",
+        "withings_api_url": e.get("MINLAEGE_WITHINGS_API_URL") or "https://wbsapi.withings.net",
+        "withings_requests_per_minute": _int(e, "MINLAEGE_WITHINGS_REQUESTS_PER_MINUTE", 120),
+        "polar_client_id": e.get("MINLAEGE_POLAR_CLIENT_ID") or None,
+        "polar_client_secret": e.get("MINLAEGE_POLAR_CLIENT_SECRET") or None,
+        "polar_webhook_secret": e.get("MINLAEGE_POLAR_WEBHOOK_SECRET") or None,
+        "polar_auth_url": e.get("MINLAEGE_POLAR_AUTH_URL")
+        or "https://flow.polar.com/oauth2/authorization",
+        "polar_token_url": e.get("MINLAEGE_POLAR_TOKEN_URL")
+        or "https://polarremote.com/v2/oauth2/token",
+        "polar_api_url": e.get("MINLAEGE_POLAR_API_URL") or "https://www.polaraccesslink.com",
+        "connections_app_link": e.get("MINLAEGE_CONNECTIONS_APP_LINK") or "minlaege://connections",
+        "connections_backfill_days": _int(e, "MINLAEGE_CONNECTIONS_BACKFILL_DAYS", 90),
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     return msgspec.convert(values, Settings, strict=False)

@@ -19,6 +19,7 @@ from mobile_api.citizen import citizen_router
 from mobile_api.clinician import clinician_router
 from mobile_api.clinician.inbox_links import open_inbox_link
 from mobile_api.clinician.summary import open_summary_link
+from mobile_api.connections_public import WithingsWebhookController, connection_callback
 from mobile_api.gateway import GatewayPairingController, gateway_router
 from mobile_api.jobs import job_loop
 from mobile_api.observe import RequestObserver, serve_metrics
@@ -42,6 +43,8 @@ _PUBLIC = [
     "^/v1/summary-links/",
     "^/v1/inbox-links/",
     "^/metrics$",
+    "^/v1/connections/",
+    "^/v1/webhooks/",
 ]
 
 
@@ -96,6 +99,8 @@ def create_app(
             open_summary_link,
             open_inbox_link,
             serve_metrics,
+            connection_callback,
+            WithingsWebhookController,
         ],
         lifespan=[lifespan],
         # rate limits count after authentication: writes are counted per caller

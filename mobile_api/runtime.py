@@ -14,6 +14,8 @@ import msgspec
 
 from adapters.blobs import open_blob_store
 from adapters.clock import SystemClock
+from adapters.connections.sealing import AesGcmTokenSealer
+from adapters.connections.withings import WithingsClient
 from adapters.identity.cpr_vault import AesGcmCprVault, load_data_key
 from adapters.identity.keys import KeyRing
 from adapters.identity.oidc import OidcVerifier
@@ -22,7 +24,9 @@ from adapters.media.photos import PillowPhotoCleaner
 from adapters.push.apns import ApnsSender
 from adapters.push.fcm import FcmSender, ServiceAccount
 from app.ports import BlobStore, Clock, PushSender, Store
+from app.ports.connections import CloudVendor
 from app.services.auth import AuthContext
+from app.services.connections import CloudConnections
 from app.services.consultations import Media
 from app.settings import Settings
 from app.store import open_store
@@ -56,6 +60,8 @@ class Runtime:
     )
     #: set by a job loop running in this process; an upload wakes it at once
     job_wake: asyncio.Event | None = None
+    #: cloud connections (contracts §11): the vendors configured, and their use cases
+    cloud: CloudConnections | None = None
 
     @property
     def blobs(self) -> BlobStore:
@@ -109,6 +115,7 @@ class Runtime:
                 base_url=settings.fcm_url,
             )
         store = await open_store(settings.db_url)
+        cloud = _cloud(settings, store, the_clock, client, data_key)
         return cls(
             settings=settings,
             store=store,
@@ -126,6 +133,7 @@ class Runtime:
             media=Media(blobs, PillowPhotoCleaner()),
             senders=senders,
             _owns_http=owns_http,
+            cloud=cloud,
         )
 
     @property
@@ -155,3 +163,29 @@ def _service_account(path: Path) -> ServiceAccount:
         return msgspec.json.decode(path.read_bytes(), type=ServiceAccount)
     except (OSError, msgspec.DecodeError) as exc:
         raise ValueError(f"MINLAEGE_FCM_SERVICE_ACCOUNT_FILE ({path}): {exc}") from exc
+
+
+def _cloud(
+    settings: Settings, store: Store, clock: Clock, http: httpx.AsyncClient, data_key: bytes
+) -> CloudConnections:
+    """Cloud connections with the vendors that have a client id (the others are off)."""
+    vendors: dict[str, CloudVendor] = {}
+    if settings.withings_client_id:
+        vendors["withings"] = WithingsClient(
+            http,
+            clock,
+            client_id=settings.withings_client_id,
+            client_secret=settings.withings_client_secret or "",
+            auth_url=settings.withings_auth_url,
+            api_url=settings.withings_api_url,
+        )
+    return CloudConnections(
+        store=store,
+        clock=clock,
+        sealer=AesGcmTokenSealer(data_key),
+        vendors=vendors,
+        public_url=settings.public_url,
+        app_link=settings.connections_app_link,
+        backfill_days=settings.connections_backfill_days,
+        budgets={"withings": settings.withings_requests_per_minute},
+    )

@@ -7,7 +7,8 @@ Each pass, every couple of seconds:
    reminders are written: doses, run-out notices, vaccinations (`send_medicine_reminders`);
 4. active shares not evaluated for a few hours get their inbox items brought up to date
    (`sweep_flags`: data that stop arriving raise "missing data");
-5. due notices are pushed to the citizens' phones, when a push service is configured.
+5. cloud connections are pulled: notifications, backfill chunks, daily polls;
+6. due notices are pushed to the citizens' phones, when a push service is configured.
 
 `minlaege serve` runs it in the app's lifespan, and `minlaege worker` runs it on its own.
 Several may run at once: each step claims its rows in a transaction. A failing pass is
@@ -43,6 +44,8 @@ class WorkReport(msgspec.Struct, kw_only=True):
     #: dose, run-out and vaccination reminders written (late dose reminders included)
     medicine_reminders: int = 0
     inbox_changes: int = 0
+    #: cloud connection pulls done (Withings, Polar): notifications, backfill, polls
+    connection_pulls: int = 0
     push: RelayReport = msgspec.field(default_factory=RelayReport)
 
     @property
@@ -53,6 +56,7 @@ class WorkReport(msgspec.Struct, kw_only=True):
             or self.questionnaires_opened
             or self.medicine_reminders
             or self.inbox_changes
+            or self.connection_pulls
             or self.push.rows
         )
 
@@ -68,6 +72,8 @@ async def work_once(runtime: Runtime) -> WorkReport:
         ),
         inbox_changes=await sweep_flags(runtime.store, runtime.clock),
     )
+    if runtime.cloud is not None and runtime.cloud.vendors:
+        report.connection_pulls = (await runtime.cloud.work(runtime.worker_id)).pulled
     while runtime.senders:
         done = await relay_due(runtime.store, runtime.clock, runtime.senders)
         for field in done.__struct_fields__:

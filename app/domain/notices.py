@@ -38,6 +38,7 @@ NoticeKind = Literal[
     "medication.reminder",
     "medication.runout",
     "vaccination.due",
+    "connection.broken",
 ]
 
 #: reminders: the lock screen says only "Påmindelse fra Min Læge" unless previews are on
@@ -142,6 +143,16 @@ NOTICE_TEXTS: dict[str, tuple[str, str, str, str]] = {
         "Vaccination due",
         "Your {vaccine} vaccination (dose {dose}) is due from {day_en}. Book an appointment"
         " in the app.",
+    ),
+    # a linked cloud account (Withings, Polar) refused our tokens: only the citizen can
+    # link it again
+    "connection.broken": (
+        "Forbind {vendor} igen",
+        "Min Læge kan ikke længere hente dine målinger fra {vendor}. Åbn appen og forbind"
+        " kontoen igen.",
+        "Reconnect {vendor}",
+        "Min Læge can no longer fetch your measurements from {vendor}. Open the app and link"
+        " the account again.",
     ),
 }
 

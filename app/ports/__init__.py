@@ -31,6 +31,7 @@ from app.domain.slots import Slot
 from app.domain.sources import StoredSource
 from app.domain.summary_links import SummaryLink
 from app.domain.waitlist import WaitlistEntry
+from app.ports.connections import ConnectionRepository
 from app.ports.healthconnect import HealthConnectRepository
 from app.ports.inbox import (
     InboxLinkRepository,
@@ -54,6 +55,7 @@ __all__ = [
     "ClinicRepository",
     "ClinicianRepository",
     "Clock",
+    "ConnectionRepository",
     "ConsultationRepository",
     "CprVault",
     "DailyRepository",
@@ -507,6 +509,7 @@ class UnitOfWork(Protocol):
     doses: DoseRepository
     supplies: SupplyRepository
     vaccinations: VaccinationRepository
+    connections: ConnectionRepository
 
 
 class Store(Protocol):

@@ -8,6 +8,7 @@ from app.ports import (
     CitizenRepository,
     ClinicianRepository,
     ClinicRepository,
+    ConnectionRepository,
     ConsultationRepository,
     DailyRepository,
     DoseRepository,
@@ -39,6 +40,7 @@ from app.ports import (
 from app.store.db import Connection
 from app.store.repos.appointments import SqlAppointments, SqlWaitlist
 from app.store.repos.audit import SqlAudit
+from app.store.repos.connections import SqlConnections
 from app.store.repos.consultations import SqlConsultations
 from app.store.repos.dosing import SqlDoses, SqlDoseSchedules, SqlReminderLog, SqlSupplies
 from app.store.repos.gateway_io import SqlGatewayIO
@@ -100,3 +102,4 @@ class SqlUnitOfWork:
         self.doses: DoseRepository = SqlDoses(conn)
         self.supplies: SupplyRepository = SqlSupplies(conn)
         self.vaccinations: VaccinationRepository = SqlVaccinations(conn)
+        self.connections: ConnectionRepository = SqlConnections(conn)

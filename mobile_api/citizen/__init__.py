@@ -12,6 +12,7 @@ from mobile_api.citizen.booking import (
     ClinicController,
     WaitlistController,
 )
+from mobile_api.citizen.connections import ConnectionsController
 from mobile_api.citizen.consultations import ConsultationController
 from mobile_api.citizen.gateways import GatewayController
 from mobile_api.citizen.healthconnect import HealthConnectController
@@ -67,6 +68,7 @@ citizen_router = Router(
         DosesController,
         AdherenceController,
         VaccinationsController,
+        ConnectionsController,
     ],
     guards=[require_role(Role.CITIZEN), proxy_scope, check_content_type],
     tags=["citizen"],

@@ -1,0 +1,1 @@
+"""Cloud vendors' OAuth and data APIs (Withings, Polar) behind `app.ports.connections`."""
