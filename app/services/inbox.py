@@ -92,6 +92,8 @@ async def evaluate_share(
         start,
         end,
         [Metric(m) for m in sorted(wanted)],
+        # only the steps rule compares with the previous period
+        previous="steps" in wanted,
     )
     if adherence:
         families.add("adherence")

@@ -276,11 +276,17 @@ async def metric_summaries(
     end: date,
     metrics: Sequence[Metric],
     sources: dict[int, StoredSource] | None = None,
+    *,
+    previous: bool = True,
 ) -> dict[str, MetricSummary]:
     """Per shared metric, the summary over [start, end] clipped to the day the share
     opens it, with the previous period of the same length for trends: what the flags
-    read, for the summary page and the inbox alike (one read for all metrics)."""
-    length = (end - start).days + 1
+    read, for the summary page and the inbox alike (one read for all metrics).
+
+    `previous=False` leaves the previous period out (no trend against it): the inbox
+    asks so when no rule it evaluates needs it, which halves what it reads.
+    """
+    length = (end - start).days + 1 if previous else 0
     wanted = [m for m in metrics if m.value in first_day]
     if not wanted:
         return {}
@@ -296,9 +302,9 @@ async def metric_summaries(
         rows = [r for r in rows_by.get(metric.value, []) if r.day >= prev_start]
         cut = own_start.isoformat()
         in_period = [r for r in rows if r.day >= cut]
-        previous = [r for r in rows if r.day < start.isoformat()]
+        earlier = [r for r in rows if r.day < start.isoformat()]
         out[metric.value] = _metric_summary(
-            metric, in_period, previous, own_start, end, sources or {}
+            metric, in_period, earlier, own_start, end, sources or {}
         )
     return out
 

@@ -291,3 +291,12 @@ async def test_demo_leaves_the_gp_a_yellow_blood_pressure_item(api: Api) -> None
     assert [(i["severity"], i["code"], i["citizen_name"]) for i in items] == [
         ("yellow", "bp_mean_high", "Anna Jensen")
     ]
+
+
+async def test_steps_drop_reads_the_previous_period(api: Api) -> None:
+    # 10,000 a day for the 90 days before the period, 6,000 a day in it: -40 % -> yellow
+    await send(api, api.anna, "steps", days_back(180)[:90], 10_000)
+    await send(api, api.anna, "steps", days_back(90), 6_000)
+    await share(api, ["steps"], data_days=365)
+    (item,) = await inbox(api)
+    assert (item["code"], item["severity"], item["value"]) == ("steps_drop", "yellow", -40)
