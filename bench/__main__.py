@@ -16,6 +16,7 @@ MODULES = [
     "bench.healthconnect",
     "bench.reminders",
     "bench.inbox",
+    "bench.connections",
 ]
 
 wanted = sys.argv[1:]
