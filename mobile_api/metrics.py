@@ -113,9 +113,20 @@ POOL_MAX = Gauge(
 )
 
 
+_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def observe_request(route: str, method: str, status: int, seconds: float) -> None:
-    REQUESTS.labels(route, method, str(status)).inc()
-    LATENCY.labels(route, method).observe(seconds)
+    """Count and time one request (the labelled children are looked up once per label set)."""
+    key = (route, method, status)
+    pair = _children.get(key)
+    if pair is None:
+        pair = _children[key] = (
+            REQUESTS.labels(route, method, str(status)),
+            LATENCY.labels(route, method),
+        )
+    pair[0].inc()
+    pair[1].observe(seconds)
 
 
 def import_finished(records: int, seconds: float) -> None:

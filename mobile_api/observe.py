@@ -6,6 +6,7 @@ Litestar's path template, never the concrete path.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import time
@@ -24,6 +25,8 @@ __all__ = ["RequestObserver", "serve_metrics"]
 
 _log = logging.getLogger("minlaege.metrics")
 
+#: our request ids: a random part per process and a counter (unique, and cheap)
+_ids: Final = (f"{uuid.uuid4().hex[:12]}-{n}".encode() for n in itertools.count(1))
 _REQUEST_ID: Final = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 _TRACEPARENT: Final = re.compile(rb"00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}")
 
@@ -45,7 +48,7 @@ class RequestObserver:
                 request_id = value
             elif name == b"traceparent" and _TRACEPARENT.fullmatch(value):
                 traceparent = value
-        rid = request_id or uuid.uuid4().hex.encode()
+        rid = request_id or next(_ids)
         trace = _TRACEPARENT.fullmatch(traceparent) if traceparent else None
         token = current().set(RequestIds(rid.decode(), trace.group(1).decode() if trace else None))
         extra = [(b"x-request-id", rid)]

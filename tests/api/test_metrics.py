@@ -64,7 +64,7 @@ async def test_metrics_cover_requests_jobs_and_the_outbox(api: Api) -> None:
     )
     assert r.status_code == 202
     # request ids: ours when none came, the caller's when it sent one; traceparent passed on
-    assert re.fullmatch(r"[0-9a-f]{32}", r.headers["x-request-id"])
+    assert re.fullmatch(r"[0-9a-f]{12}-[0-9]+", r.headers["x-request-id"])
     assert r.headers["traceparent"] == TRACEPARENT
     job_id = r.json()["import_id"]
     await asyncio.gather(*api.runtime.jobs)  # the upload woke this process's worker
