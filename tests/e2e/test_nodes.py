@@ -289,3 +289,43 @@ def test_two_nodes_and_workers_share_everything(cluster: Cluster, tmp_path: Path
     assert w2.proc.wait(30) == 0, w2.output()
     b.proc.send_signal(signal.SIGTERM)
     assert b.proc.wait(30) == 0, b.output()
+
+
+def test_one_node_on_sqlite_runs_its_own_jobs_and_stops_cleanly(tmp_path: Path) -> None:
+    """The embedded default (`make run`): SQLite, local files, the worker inside `serve`."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("MINLAEGE_", "AWS_"))},
+        "MINLAEGE_DB": f"sqlite:///{tmp_path}/minlaege.db",
+        "MINLAEGE_KEYS_DIR": str(tmp_path / "keys"),
+        "MINLAEGE_RATE_LIMITS": "off",
+    }
+    c = Cluster(tmp_path, env)
+    c.cli("seed-demo")
+    port = _free_port()
+    node = c.start("node", "serve", "--host", "127.0.0.1", "--port", str(port))
+    node.url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{node.url}/health/live", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert node.proc.poll() is None and time.monotonic() < deadline, node.output()
+            time.sleep(0.1)
+        anna = _token(c)
+        r = httpx.post(
+            f"{node.url}/v1/me/imports",
+            content=SMALL,
+            headers={**anna, "content-type": "application/xml"},
+            timeout=30,
+        )
+        assert r.status_code == 202, r.text
+        done = _poll(f"{node.url}{r.headers['location']}", anna, lambda j: j["status"] == "done")
+        assert done["report"]["samples_stored"] == 3
+        assert list((tmp_path / "node" / "blobs" / "uploads").iterdir()) == []
+        node.proc.send_signal(signal.SIGTERM)
+        assert node.proc.wait(30) == 0, node.output()
+    finally:
+        c.stop_all()
