@@ -152,6 +152,7 @@ _KINDS: dict[str, dict[int, tuple[str, ...]]] = {
     "declineWaitlistOffer": {409: ("no-offer",)},
     "leaveWaitlist": {409: ("conflict",)},
     "requestRenewal": {409: ("renewal-pending",), 422: ("not-renewable",)},
+    "renewFromReminder": {409: ("renewal-pending",), 422: ("not-renewable",)},
     "startConsultation": {
         404: ("no-clinic",),
         422: ("photos-off", "photo-rejected", "photo-too-large", "too-many-photos"),
