@@ -12,6 +12,7 @@ from app.errors import Invalid, NotFound, Unauthenticated
 from app.ports import Clock, CprVault, UnitOfWork
 from app.services.inbox import refresh_measurements
 from app.services.ingest import rezone
+from app.services.vaccinations import remind_instant
 
 __all__ = ["ProfileChange", "ensure_citizen", "resolve_principal", "update_profile"]
 
@@ -131,4 +132,10 @@ async def update_profile(
         await uow.dose_schedules.recheck(citizen_id)  # dose times stay wall-clock times
         if clock is not None:
             await refresh_measurements(uow, clock, citizen_id)
+            # a due vaccination is reminded at 09:00 in the zone the citizen is in now
+            for v in await uow.vaccinations.for_citizen(citizen_id):
+                if v.due_on is not None and v.remind_at is not None and v.reminded_at is None:
+                    await uow.vaccinations.set_remind_at(
+                        citizen_id, v.id, remind_instant(v.due_on, updated.timezone, clock.now())
+                    )
     return updated

@@ -486,3 +486,21 @@ async def test_a_proxy_with_the_medications_scope_and_the_audit(api: Api) -> Non
     proxied = [e for e in log if e["action"] == "proxy.request"]
     assert len(proxied) >= 4
     assert "dosing.schedule" in {e["action"] for e in log}
+
+
+async def test_a_vaccination_reminder_follows_a_change_of_zone(api: Api) -> None:
+    anna = api.demo.citizens[0].id
+    body = {"vaccinations": [{"atc": "J07BB02", "name": "Influenza", "due_on": "2026-11-25"}]}
+    r = await api.client.put(
+        f"/v1/clinician/citizens/{anna}/vaccinations", json=body, headers=api.nurse
+    )
+    assert r.status_code == 200, r.text
+    r = await api.client.patch("/v1/me", json={"timezone": "America/New_York"}, headers=api.anna)
+    assert r.status_code == 200, r.text
+    (item,) = await listed(api, "2026-11-25")
+    # 09:00 where Anna is now, not 09:00 in Copenhagen (03:00 in New York)
+    assert (item["kind"], item["at"]) == ("vaccination", "2026-11-25T09:00:00-05:00")
+    api.clock.set(utc(2026, 11, 25, 13, 59))
+    assert await send_vaccination_reminders(api.runtime.store, api.clock) == 0
+    api.clock.set(utc(2026, 11, 25, 14, 0))
+    assert await send_vaccination_reminders(api.runtime.store, api.clock) == 1

@@ -77,6 +77,13 @@ class SqlVaccinations:
             ),
         )
 
+    async def set_remind_at(self, citizen_id: str, vaccination_id: str, at: datetime) -> None:
+        await self._c.execute(
+            "UPDATE vaccinations SET remind_at = ? WHERE citizen_id = ? AND id = ?"
+            " AND reminded_at IS NULL",
+            (to_ms(at), citizen_id, vaccination_id),
+        )
+
     async def for_citizen(self, citizen_id: str) -> list[Vaccination]:
         rows = await self._c.fetchall(
             f"SELECT {_VAC} FROM vaccinations WHERE citizen_id = ?"
