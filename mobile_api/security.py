@@ -6,7 +6,7 @@ every request (so revocation is immediate); each router carries a guard for its 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -26,6 +26,7 @@ __all__ = [
     "JSON_ONLY",
     "BearerAuth",
     "check_content_type",
+    "guarded",
     "principal_of",
     "proxy_scope",
     "require_role",
@@ -104,17 +105,40 @@ async def proxy_scope(
 
 def require_role(
     role: Role,
-) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
-    """A guard that admits only callers of one role."""
+) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]:
+    """A guard that admits only callers of one role.
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    Guards are coroutines: Litestar runs a plain function guard in a worker thread, a
+    thread hop that cost a tenth of an authenticated request (docs/benchmarks.md).
+    """
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         if principal_of(connection).role is not role:
             raise Forbidden(f"this API is for the {role.value} role", kind="forbidden")
 
     return guard
 
 
-def check_content_type(
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
+
+
+def guarded(*guards: Guard) -> Guard:
+    """Several guards run in order as one.
+
+    Litestar copies the route handler for every guard it calls; one guard per router
+    instead of three saved a tenth of an authenticated request (docs/benchmarks.md).
+    """
+
+    async def all_of(
+        connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+    ) -> None:
+        for guard in guards:
+            await guard(connection, handler)
+
+    return all_of
+
+
+async def check_content_type(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
     """415 unless a request with a body declares a type its handler reads.

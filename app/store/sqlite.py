@@ -120,6 +120,9 @@ class SqliteStore:
         self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         for r in readers:
             self._readers.put_nowait(r)
+        # One unit of work per connection, built once: the repositories hold nothing but
+        # the connection, and building ~40 of them cost a tenth of a small request.
+        self._uows = {id(c): SqlUnitOfWork(SqliteConnection(c)) for c in [writer, *readers]}
 
     @classmethod
     async def open(cls, path: str | Path, *, readers: int = 2) -> SqliteStore:
@@ -141,7 +144,7 @@ class SqliteStore:
         async with self._write_lock:
             await self._writer.execute("BEGIN IMMEDIATE")
             try:
-                yield SqlUnitOfWork(SqliteConnection(self._writer))
+                yield self._uows[id(self._writer)]
             except BaseException:
                 await self._writer.execute("ROLLBACK")
                 raise
@@ -153,7 +156,7 @@ class SqliteStore:
         try:
             await conn.execute("BEGIN")
             try:
-                yield SqlUnitOfWork(SqliteConnection(conn))
+                yield self._uows[id(conn)]
             finally:
                 await conn.execute("ROLLBACK")
         finally:

@@ -34,7 +34,7 @@ from mobile_api.citizen.reminders import (
 )
 from mobile_api.citizen.shares import SharesController
 from mobile_api.citizen.wearables import DailyController, SourcesController
-from mobile_api.security import check_content_type, proxy_scope, require_role
+from mobile_api.security import check_content_type, guarded, proxy_scope, require_role
 
 __all__ = ["citizen_router"]
 
@@ -70,7 +70,7 @@ citizen_router = Router(
         VaccinationsController,
         ConnectionsController,
     ],
-    guards=[require_role(Role.CITIZEN), proxy_scope, check_content_type],
+    guards=[guarded(require_role(Role.CITIZEN), proxy_scope, check_content_type)],
     tags=["citizen"],
     security=[{"bearer": []}],
 )

@@ -23,7 +23,7 @@ from mobile_api.clinician.vaccinations import (
     PatientVaccinationsController,
     VaccinationRulesController,
 )
-from mobile_api.security import check_content_type, require_role
+from mobile_api.security import check_content_type, guarded, require_role
 
 __all__ = ["clinician_router"]
 
@@ -48,7 +48,7 @@ clinician_router = Router(
         VaccinationRulesController,
         PatientDosesController,
     ],
-    guards=[require_role(Role.CLINICIAN), check_content_type],
+    guards=[guarded(require_role(Role.CLINICIAN), check_content_type)],
     tags=["clinician"],
     security=[{"bearer": []}],
 )

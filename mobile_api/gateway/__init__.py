@@ -10,7 +10,7 @@ from litestar import Request, Router, get
 from app.domain.identity import Role
 from mobile_api.gateway.pairing import GatewayPairingController
 from mobile_api.gateway.readings import upload_readings
-from mobile_api.security import check_content_type, principal_of, require_role
+from mobile_api.security import check_content_type, guarded, principal_of, require_role
 
 __all__ = ["GatewayPairingController", "gateway_router"]
 
@@ -30,7 +30,7 @@ async def gateway_me(request: Request[Any, Any, Any]) -> GatewaySelf:
 gateway_router = Router(
     path="/v1/gateway",
     route_handlers=[gateway_me, upload_readings],
-    guards=[require_role(Role.GATEWAY), check_content_type],
+    guards=[guarded(require_role(Role.GATEWAY), check_content_type)],
     tags=["gateway"],
     security=[{"bearer": []}],
 )
