@@ -1,11 +1,23 @@
-"""Apple Health import: our end-to-end import into SQLite against healthkit-to-sqlite and a
-bare expat scan of the same generated export (the floor: reading the XML at all).
+"""Apple Health import: our end-to-end import into SQLite against a bare expat scan of the
+same generated export (the floor: reading the XML at all), expat calling a Python handler
+that does nothing (the floor of any reader built on the standard library's expat), and,
+with `--healthkit-to-sqlite`, healthkit-to-sqlite (it takes minutes).
+
+Two export shapes, printed side by side:
+- `mixed`: the generator's everyday mix (`generate_export`): overlapping iPhone and Watch
+  steps, heart rate, distance, energy, vitals, sleep, workouts, blood pressure, ...;
+  1,000,000 records over about eight years.
+- `hr-dense`: a year of heart rate at about 150 samples an hour while the watch is worn,
+  plus everyday steps, weight, blood pressure, SpO2 and glucose
+  (`generate_hr_dense_export`): about 965,000 records, 3,600 a day of one metric.
 
 The comparison with healthkit-to-sqlite is like with like: both read the same
 `export.zip`, each as a whole process from spawn to exit (start-up, imports and
 unzipping on both sides), timed the same way from outside, the same number of runs.
+Peak RSS is each process's own, from wait4.
 
-Usage: python -m bench.apple_health [--records N] [--runs R]   (default 1,000,000 and 1)
+Usage: python -m bench.apple_health [--shape mixed|hr-dense|both] [--records N]
+       [--days D] [--hr-per-hour H] [--runs R] [--healthkit-to-sqlite]
 """
 
 from __future__ import annotations
@@ -14,12 +26,14 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import xml.parsers.expat
 import zipfile
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,6 +55,7 @@ async def main(path, db):
     clock = FixedClock(datetime(2030, 1, 1, tzinfo=UTC))
     async with store.transaction() as uow:
         c = await ensure_citizen(uow, clock, AesGcmCprVault(b"k" * 32), subject="bench")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t = time.perf_counter()
     r = await ingest(store, clock, citizen_id=c.id, items=item_source(Path(path), "apple-health"),
                      import_id="bench", fmt="apple-health")
@@ -48,7 +63,7 @@ async def main(path, db):
     await store.close()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"seconds": took, "read": r.records_read, "stored": r.samples_stored,
-                      "duplicates": r.duplicates, "rss_mb": rss}))
+                      "duplicates": r.duplicates, "rss_mb": rss, "rss_before_mb": before}))
 
 asyncio.run(main(sys.argv[1], sys.argv[2]))
 """
@@ -88,84 +103,158 @@ def _whole_process(cmd: list[str]) -> tuple[float, float, str]:
         return took, usage.ru_maxrss / 1024, out.read().decode()
 
 
-def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--records", type=int, default=1_000_000)
-    ap.add_argument(
-        "--runs", type=int, default=1, help="whole-process runs on each side; the best counts"
-    )
-    args = ap.parse_args(argv if argv is not None else [])
-    from adapters.ingest.apple_health_gen import generate_export
+@dataclass
+class Figures:
+    """What one shape measured; times are (min, median) over the runs."""
 
+    shape: str
+    records: int
+    size_mb: float
+    scan: list[float] = field(default_factory=list)
+    floor: list[float] = field(default_factory=list)
+    ours: list[float] = field(default_factory=list)
+    ours_rss: list[float] = field(default_factory=list)
+    ingest: list[float] = field(default_factory=list)
+    stored: int = 0
+    duplicates: int = 0
+    theirs: list[float] = field(default_factory=list)
+    theirs_rss: list[float] = field(default_factory=list)
+
+
+def _fmt(xs: list[float]) -> str:
+    if not xs:
+        return "—"
+    return f"{min(xs):.1f} / {statistics.median(xs):.1f}"
+
+
+def _generate(shape: str, path: Path, args: argparse.Namespace) -> int:
+    from adapters.ingest.apple_health_gen import generate_export, generate_hr_dense_export
+
+    start = datetime(2021, 1, 1, tzinfo=UTC)
+    if shape == "mixed":
+        return generate_export(path, records=args.records, seed=7, start=start).records
+    return generate_hr_dense_export(
+        path, days=args.days, hr_per_hour=args.hr_per_hour, seed=7, start=start
+    ).records
+
+
+def run_shape(shape: str, args: argparse.Namespace, tmp: Path) -> Figures:
     runs: int = args.runs
-    with tempfile.TemporaryDirectory() as tmp:
-        xml_path = Path(tmp) / "export.xml"
-        t = time.perf_counter()
-        generate_export(
-            xml_path, records=args.records, seed=7, start=datetime(2021, 1, 1, tzinfo=UTC)
-        )
-        size_mb = xml_path.stat().st_size / 1e6
-        print(
-            f"generated {args.records} records, {size_mb:.0f} MB in {time.perf_counter() - t:.0f} s"
-        )
-
-        floor = expat_scan(xml_path)
-        report("baseline bare expat scan", seconds=floor, records_per_s=args.records / floor)
-        touched = expat_scan(xml_path, touch=True)
-        report(
-            "expat calling a Python handler that does nothing, per element",
-            seconds=touched,
-            records_per_s=args.records / touched,
-            vs_expat=f"{touched / floor:.2f}x",
-        )
-
-        # Both tools get the same export.zip, as the Health app writes it, and run as a
-        # process of their own: interpreter start-up, imports, unzipping, parsing,
-        # writing a fresh SQLite database, exit. The same number of runs on each side.
-        zip_path = Path(tmp) / "export.zip"
-        with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
-            z.write(xml_path, "apple_health_export/export.xml")
-        xml_path.unlink()
-
-        ours = [
-            _whole_process(
-                [sys.executable, "-c", CHILD, str(zip_path), str(Path(tmp) / f"ours-{i}.db")]
-            )
-            for i in range(runs)
-        ]
-        best, best_rss, out = min(ours, key=lambda o: o[0])
+    xml_path = tmp / f"{shape}.xml"
+    t = time.perf_counter()
+    records = _generate(shape, xml_path, args)
+    fig = Figures(shape=shape, records=records, size_mb=xml_path.stat().st_size / 1e6)
+    print(
+        f"[{shape}] generated {records} records, {fig.size_mb:.0f} MB"
+        f" in {time.perf_counter() - t:.0f} s",
+        flush=True,
+    )
+    # the scans and our runs take turns, so a burst of load on a shared machine falls
+    # on all of them alike
+    zip_path = tmp / f"{shape}.zip"
+    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        z.write(xml_path, "apple_health_export/export.xml")
+    for i in range(runs):
+        fig.scan.append(expat_scan(xml_path))
+        fig.floor.append(expat_scan(xml_path, touch=True))
+        db = tmp / f"ours-{shape}-{i}.db"
+        took, rss, out = _whole_process([sys.executable, "-c", CHILD, str(zip_path), str(db)])
         inside = json.loads(out)
+        fig.ours.append(took)
+        fig.ours_rss.append(rss)
+        fig.ingest.append(float(inside["seconds"]))
+        fig.stored, fig.duplicates = int(inside["stored"]), int(inside["duplicates"])
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
         report(
-            "minlaege import, whole process (zip in, SQLite out)",
-            seconds=best,
-            records_per_s=args.records / best,
-            peak_rss_mb=best_rss,
-            of_which_ingest_s=float(inside["seconds"]),
-            stored=str(inside["stored"]),
-            duplicates=str(inside["duplicates"]),
-            runs=str(runs),
+            f"[{shape}] run {i + 1}",
+            scan_s=fig.scan[-1],
+            noop_handler_s=fig.floor[-1],
+            minlaege_s=took,
+            ingest_s=fig.ingest[-1],
+            peak_rss_mb=rss,
         )
-
+    xml_path.unlink()
+    if args.healthkit_to_sqlite:
         tool = shutil.which("healthkit-to-sqlite") or str(
             Path(sys.executable).parent / "healthkit-to-sqlite"
         )
         if not Path(tool).exists():
             print("healthkit-to-sqlite is not installed (make bench installs it)")
         else:
-            theirs = [
-                _whole_process([tool, str(zip_path), str(Path(tmp) / f"hk-{i}.db")])
-                for i in range(runs)
-            ]
-            t_best, t_rss, _ = min(theirs, key=lambda o: o[0])
-            report(
-                "healthkit-to-sqlite, whole process (same zip, SQLite out)",
-                seconds=t_best,
-                records_per_s=args.records / t_best,
-                peak_rss_mb=t_rss,
-                we_are_faster=f"{t_best / best:.1f}x",
-                runs=str(runs),
-            )
-    print(f"machine: {machine()}")
+            for i in range(runs):
+                db = tmp / f"hk-{shape}-{i}.db"
+                took, rss, _ = _whole_process([tool, str(zip_path), str(db)])
+                db.unlink(missing_ok=True)
+                fig.theirs.append(took)
+                fig.theirs_rss.append(rss)
+                report(f"[{shape}] healthkit-to-sqlite run {i + 1}", seconds=took, peak_rss_mb=rss)
+    zip_path.unlink()
+    return fig
+
+
+def table(figs: list[Figures]) -> str:
+    """The shapes side by side; seconds are min / median over the runs."""
+
+    def ratio(a: list[float], b: list[float]) -> str:
+        if not a or not b:
+            return "—"
+        return f"{min(a) / min(b):.2f}x / {statistics.median(a) / statistics.median(b):.2f}x"
+
+    rows: list[tuple[str, ...]] = [
+        ("", *(f.shape for f in figs)),
+        ("records", *(f"{f.records:,}" for f in figs)),
+        ("XML MB", *(f"{f.size_mb:.0f}" for f in figs)),
+        ("runs", *(str(len(f.ours)) for f in figs)),
+        ("bare expat scan s (min / median)", *(_fmt(f.scan) for f in figs)),
+        ("no-op Python handler s", *(_fmt(f.floor) for f in figs)),
+        ("minlaege import, whole process s", *(_fmt(f.ours) for f in figs)),
+        ("  of which ingest s", *(_fmt(f.ingest) for f in figs)),
+        ("  records/s (best)", *(f"{f.records / min(f.ours):,.0f}" for f in figs)),
+        ("  peak RSS MB (max)", *(f"{max(f.ours_rss):.0f}" for f in figs)),
+        ("  stored / duplicates", *(f"{f.stored:,} / {f.duplicates:,}" for f in figs)),
+        ("import / bare scan", *(ratio(f.ours, f.scan) for f in figs)),
+        ("import / no-op floor", *(ratio(f.ours, f.floor) for f in figs)),
+        ("no-op floor / bare scan", *(ratio(f.floor, f.scan) for f in figs)),
+        ("healthkit-to-sqlite s", *(_fmt(f.theirs) for f in figs)),
+        (
+            "  peak RSS MB",
+            *(f"{max(f.theirs_rss):.0f}" if f.theirs_rss else "—" for f in figs),
+        ),
+        ("healthkit-to-sqlite / minlaege", *(ratio(f.theirs, f.ours) for f in figs)),
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        )
+        for r in rows
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--shape", choices=("mixed", "hr-dense", "both"), default="both")
+    ap.add_argument("--records", type=int, default=1_000_000, help="records of the mixed shape")
+    ap.add_argument("--days", type=int, default=365, help="days of the hr-dense shape")
+    ap.add_argument(
+        "--hr-per-hour", type=int, default=150, help="heart-rate density of the hr-dense shape"
+    )
+    ap.add_argument(
+        "--runs", type=int, default=1, help="runs of every measurement; min and median shown"
+    )
+    ap.add_argument(
+        "--healthkit-to-sqlite",
+        action="store_true",
+        help="also run healthkit-to-sqlite on the same zip (minutes per run)",
+    )
+    args = ap.parse_args(argv if argv is not None else [])
+    shapes = ["mixed", "hr-dense"] if args.shape == "both" else [args.shape]
+    with tempfile.TemporaryDirectory() as tmp:
+        figs = [run_shape(shape, args, Path(tmp)) for shape in shapes]
+    print(table(figs))
+    print(f"machine: {machine()}, load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -32,7 +32,12 @@ from app.services.sample_rows import SourceNumbers, sample_row
 
 __all__ = ["BATCH", "ImportReport", "ItemSource", "ingest", "reroll", "rezone"]
 
-BATCH = 20_000
+#: items per batch handed from the parser thread. At most `_QUEUED` batches wait, so the
+#: items alive at once (a batch being filled, the queue, the batch being stored) stay
+#: under ~6 batches, about 1 MB each, whatever the file holds; a larger batch only saves
+#: a round trip per batch (docs/benchmarks.md, Apple Health).
+BATCH = 5_000
+_QUEUED = 3
 _DAY_MS = 86_400_000
 #: how many local days one roll-up read covers
 _REROLL_DAYS = 14
@@ -67,7 +72,7 @@ async def _batches(items: ItemSource, size: int) -> AsyncIterator[list[Sample | 
     At most a few batches wait in the queue, so memory stays flat however large the file.
     An exception in the adapter is re-raised here, in the caller's task.
     """
-    handoff: queue.Queue[object] = queue.Queue(maxsize=3)
+    handoff: queue.Queue[object] = queue.Queue(maxsize=_QUEUED)
     stop = threading.Event()
 
     def produce() -> None:
@@ -129,10 +134,13 @@ async def ingest(
     touched: dict[Metric, set[int]] = {}
     async with store.transaction() as uow:
         numbers = await SourceNumbers.load(uow, clock, citizen_id)
+        # the (metric, UTC day) of the last sample noted in `touched`: exports come in
+        # runs of one type in time order, so most samples need no set operation at all
+        noted: tuple[Metric, int] | None = None
         async for batch in _batches(items, BATCH):
+            report.records_read += len(batch)
             rows: list[SampleRow] = []
             for item in batch:
-                report.records_read += 1
                 if isinstance(item, Rejected):
                     reasons[item.reason.value] += 1
                     continue
@@ -142,11 +150,13 @@ async def ingest(
                     continue
                 number = numbers.get(item.source.key) or await numbers.of(item.source)
                 rows.append(sample_row(citizen_id, number, item))
-                days = touched.setdefault(item.metric, set())
                 first, last = item.start_ms // _DAY_MS, item.end_ms // _DAY_MS
-                days.add(first)
                 if last != first:  # every day in between too (a record may span three)
-                    days.update(range(first + 1, last + 1))
+                    touched.setdefault(item.metric, set()).update(range(first, last + 1))
+                elif noted is None or noted[1] != first or noted[0] is not item.metric:
+                    touched.setdefault(item.metric, set()).add(first)
+                    noted = (item.metric, first)
+            batch.clear()  # the Samples go now, not when the next batch replaces this one
             stored = await uow.samples.insert(rows)
             report.samples_stored += stored
             report.duplicates += len(rows) - stored

@@ -22,6 +22,9 @@ _SAMPLE_COLUMNS = (
     "stage",
     "external_id",
 )
+#: sources of one day that `SqlSamples.stats_by_day` sums with CASE on SQLite; beyond it
+#: the grouped query
+_CASE_SOURCES = 64
 _SAMPLE_PG_TYPES = ("text", "text", "bigint", "integer", "bigint", "float8", "text", "text")
 
 
@@ -103,9 +106,16 @@ class SqlSamples:
         self, citizen_id: str, metric: str, days: Sequence[tuple[str, int, int]]
     ) -> dict[str, tuple[int, float, float, float, str]]:
         """count, min, max, mean and the sources (comma-separated source numbers) per
-        (day, start, end) window, in one aggregate query grouped by day and source."""
+        (day, start, end) window; days without samples are left out."""
         if not days:
             return {}
+        if self._c.dialect == "sqlite":
+            return await self._stats_by_day_streamed(citizen_id, metric, days)
+        return await self._stats_by_day_grouped(citizen_id, metric, days)
+
+    async def _stats_by_day_grouped(
+        self, citizen_id: str, metric: str, days: Sequence[tuple[str, int, int]]
+    ) -> dict[str, tuple[int, float, float, float, str]]:
         values = ", ".join("(CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT))" for _ in days)
         params: list[object] = [p for d in days for p in d]
         rows = await self._c.fetchall(
@@ -131,6 +141,62 @@ class SqlSamples:
         return {
             day: (int(a[0]), a[1], a[2], a[3] / a[0], ",".join(map(str, sorted(sources[day]))))
             for day, a in acc.items()
+        }
+
+    async def _stats_by_day_streamed(
+        self, citizen_id: str, metric: str, days: Sequence[tuple[str, int, int]]
+    ) -> dict[str, tuple[int, float, float, float, str]]:
+        """SQLite sorts every row of a GROUP BY before it aggregates (a temp B-tree as
+        large as all the days' samples), so here each day is an aggregate without GROUP BY
+        that streams over the primary key: memory does not grow with the samples a day
+        holds. PostgreSQL hashes the groups and keeps the grouped query.
+
+        The sum is added up per source and then in source order, as the grouped query
+        does, so the mean is the same float: one statement for all the days, and a second
+        for the days that more than one source fed (a handful of CASE sums each)."""
+        where = (
+            " FROM samples WHERE citizen_id = ? AND metric = ? AND start_ms >= ? AND start_ms < ?"
+        )
+        params: list[object] = []
+        for day, lo, hi in days:
+            params += (day, citizen_id, metric, lo, hi)
+        rows = await self._c.fetchall(
+            " UNION ALL ".join(
+                [
+                    "SELECT ?, COUNT(*), MIN(value), MAX(value), SUM(value),"
+                    f" group_concat(DISTINCT source_no){where}"
+                ]
+                * len(days)
+            ),
+            params,
+        )
+        found: dict[str, tuple[int, float, float, float, list[int]]] = {}
+        for day, n, low, high, total, sources in rows:
+            if n:
+                numbers = sorted(int(x) for x in str(sources).split(","))
+                found[str(day)] = (int(n), float(low), float(high), float(total), numbers)
+        mixed = [(d, lo, hi) for d, lo, hi in days if d in found and len(found[d][4]) > 1]
+        if mixed:
+            width = max(len(found[d][4]) for d, _, _ in mixed)
+            if width > _CASE_SOURCES:  # only a hostile file feeds a day from so many
+                return await self._stats_by_day_grouped(citizen_id, metric, days)
+            selects: list[str] = []
+            params = []
+            for day, lo, hi in mixed:
+                numbers = found[day][4]
+                sums = [f"SUM(CASE WHEN source_no = {k} THEN value END)" for k in numbers]
+                sums += ["NULL"] * (width - len(numbers))
+                selects.append(f"SELECT ?, {', '.join(sums)}{where}")
+                params += (day, citizen_id, metric, lo, hi)
+            for day, *per_source in await self._c.fetchall(" UNION ALL ".join(selects), params):
+                n, low, high, _, numbers = found[str(day)]
+                total = float(per_source[0])
+                for part in per_source[1 : len(numbers)]:
+                    total += float(part)
+                found[str(day)] = (n, low, high, total, numbers)
+        return {
+            day: (n, low, high, total / n, ",".join(map(str, numbers)))
+            for day, (n, low, high, total, numbers) in found.items()
         }
 
     async def between(
