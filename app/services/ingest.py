@@ -39,8 +39,12 @@ __all__ = ["BATCH", "ImportReport", "ItemSource", "ingest", "reroll", "rezone"]
 BATCH = 5_000
 _QUEUED = 3
 _DAY_MS = 86_400_000
-#: how many local days one roll-up read covers
+#: how many local days one roll-up read covers at most
 _REROLL_DAYS = 14
+#: samples a cumulative roll-up read should bring into Python at most: the days of a read
+#: are chosen from the density of the last one, so a denser export reads fewer days at a
+#: time instead of more samples (never less than one day and its look-back)
+_REROLL_SAMPLES = 20_000
 #: sleep stages that count as time asleep in the daily total
 _ASLEEP = frozenset({SleepStage.ASLEEP, SleepStage.CORE, SleepStage.DEEP, SleepStage.REM})
 
@@ -209,8 +213,19 @@ async def reroll(
         lookback = MAX_DURATION_MS if kind is not MetricKind.DISCRETE else 0
         rows: list[DailyRow] = []
         # A few weeks at a time: memory stays flat however many years an export spans.
-        for chunk in _runs(bounds):
-            rows.extend(await _roll_chunk(uow, citizen_id, metric, kind, ranks, chunk, lookback))
+        # Discrete days are aggregated by the database and take the longest runs; a
+        # cumulative read brings its samples into Python, so it starts with one day and
+        # then takes as many as fit in _REROLL_SAMPLES at the density it met.
+        span = _REROLL_DAYS if kind is MetricKind.DISCRETE else 1
+        at = 0
+        while at < len(bounds):
+            chunk = _run(bounds, at, span)
+            at += len(chunk)
+            got, read = await _roll_chunk(uow, citizen_id, metric, kind, ranks, chunk, lookback)
+            rows.extend(got)
+            if kind is not MetricKind.DISCRETE:
+                per_day = read / (len(chunk) + lookback // _DAY_MS)
+                span = max(1, min(_REROLL_DAYS, int(_REROLL_SAMPLES / max(per_day, 1.0))))
         await uow.daily.replace(citizen_id, metric.value, [d.isoformat() for d in days], rows)
 
 
@@ -232,15 +247,12 @@ async def rezone(uow: UnitOfWork, citizen_id: str, old_zone: str) -> None:
         await reroll(uow, citizen_id, {metric: utc_days})
 
 
-def _runs(bounds: list[tuple[date, int, int]]) -> list[list[tuple[date, int, int]]]:
-    """Split sorted days into runs of consecutive days, at most _REROLL_DAYS long."""
-    runs: list[list[tuple[date, int, int]]] = []
-    for b in bounds:
-        if runs and len(runs[-1]) < _REROLL_DAYS and (b[0] - runs[-1][-1][0]).days == 1:
-            runs[-1].append(b)
-        else:
-            runs.append([b])
-    return runs
+def _run(bounds: list[tuple[date, int, int]], at: int, most: int) -> list[tuple[date, int, int]]:
+    """The run of consecutive days that starts at `at` in sorted days, at most `most` long."""
+    end = at + 1
+    while end < len(bounds) and end - at < most and (bounds[end][0] - bounds[end - 1][0]).days == 1:
+        end += 1
+    return bounds[at:end]
 
 
 async def _roll_chunk(
@@ -251,8 +263,9 @@ async def _roll_chunk(
     ranks: dict[int, int],
     chunk: list[tuple[date, int, int]],
     lookback: int,
-) -> list[DailyRow]:
-    """The roll-up rows of a run of consecutive days, from one range read."""
+) -> tuple[list[DailyRow], int]:
+    """The roll-up rows of a run of consecutive days, from one range read, and how many
+    samples the read brought into Python."""
     if kind is MetricKind.DISCRETE:
         # count/min/max/mean: the database aggregates, no sample crosses into Python
         out: list[DailyRow] = []
@@ -267,7 +280,7 @@ async def _roll_chunk(
                         day=day.isoformat(), count=n, min=low, max=high, mean=mean, sources=sources
                     )
                 )
-        return out
+        return out, 0
     samples = await uow.samples.between(
         citizen_id, metric.value, chunk[0][1] - lookback, chunk[-1][2]
     )
@@ -293,4 +306,4 @@ async def _roll_chunk(
                     sources=",".join(map(str, used)),
                 )
             )
-    return rows
+    return rows, len(samples)

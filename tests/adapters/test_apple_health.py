@@ -30,7 +30,12 @@ from adapters.ingest.apple_health import (
     parse_apple_time,
     source_for,
 )
-from adapters.ingest.apple_health_gen import DTD, generate_export, zip_export
+from adapters.ingest.apple_health_gen import (
+    DTD,
+    generate_export,
+    generate_hr_dense_export,
+    zip_export,
+)
 from app.domain.metrics import Metric, SleepStage
 from app.domain.samples import Rejected, RejectReason, Sample, SourceKind
 from app.domain.time import to_ms
@@ -1008,6 +1013,36 @@ def test_generator_is_deterministic_and_zips(tmp_path: Path) -> None:
     assert names[-1] == "apple_health_export/export.xml"
     assert len(names) == 3
     assert list(iter_export(zp)) == list(iter_export(a.path))
+
+
+def test_generated_heart_rate_dense_export(tmp_path: Path) -> None:
+    gen = generate_hr_dense_export(tmp_path / "hr.xml", days=3, hr_per_hour=150, seed=4)
+    again = generate_hr_dense_export(tmp_path / "again.xml", days=3, hr_per_hour=150, seed=4)
+    assert gen.path.read_bytes() == again.path.read_bytes()
+    items, stats = read(gen.path)
+    assert stats.records_read == gen.records
+    assert not [i for i in items if isinstance(i, Rejected)]
+    got = samples(items)
+    per_metric = Counter(s.metric for s in got)
+    # 17 worn hours a day at about 150 an hour: about 2,550 a day
+    hr = gen.by_type["HKQuantityTypeIdentifierHeartRate"]
+    assert per_metric[Metric.HEART_RATE] == hr
+    assert 3 * 2_300 < hr < 3 * 2_800
+    assert per_metric[Metric.BODY_MASS] == 3
+    # a reading a day: its two children, each also at top level
+    assert per_metric[Metric.BLOOD_PRESSURE_SYSTOLIC] == 2 * 3 == 2 * gen.correlations
+    assert {s.source.kind for s in got if s.metric is Metric.STEPS} == {
+        SourceKind.WATCH,
+        SourceKind.PHONE,
+    }
+    assert {Metric.SPO2, Metric.BLOOD_GLUCOSE} <= set(per_metric)
+    # grouped by type, in time order within it, as Apple writes them
+    runs = [m for i, m in enumerate(s.metric for s in got) if i == 0 or got[i - 1].metric != m]
+    assert runs[:2] == [Metric.HEART_RATE, Metric.STEPS]
+    beats = [s.start_ms for s in got if s.metric is Metric.HEART_RATE]
+    assert beats == sorted(beats)
+    denser = generate_hr_dense_export(tmp_path / "x4.xml", days=3, hr_per_hour=600, seed=4)
+    assert 3.5 * hr < denser.by_type["HKQuantityTypeIdentifierHeartRate"] < 4.5 * hr
 
 
 def test_looks_like_export() -> None:
