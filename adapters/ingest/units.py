@@ -59,6 +59,7 @@ UNITS: Final[dict[Metric, dict[str, Conversion]]] = {
     Metric.HEART_RATE: _PER_MINUTE,
     Metric.RESTING_HEART_RATE: _PER_MINUTE,
     Metric.HRV_SDNN: {"ms": IDENTITY, "s": (0.0, 1000.0, 1.0)},
+    Metric.HRV_RMSSD: {"ms": IDENTITY, "s": (0.0, 1000.0, 1.0)},
     Metric.BODY_MASS: {
         "kg": IDENTITY,
         "g": (0.0, 1.0, 1000.0),

@@ -97,6 +97,7 @@ def test_identity_is_shared_and_every_metric_has_its_own_unit() -> None:
         (Metric.ACTIVE_ENERGY, "kcal"),
         (Metric.BODY_MASS, "kg"),
         (Metric.HRV_SDNN, "ms"),
+        (Metric.HRV_RMSSD, "ms"),
         (Metric.BLOOD_PRESSURE_SYSTOLIC, "mmHg"),
         (Metric.BLOOD_GLUCOSE, "mmol/L"),
         (Metric.SLEEP, "min"),
