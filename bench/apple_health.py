@@ -9,14 +9,22 @@ Two export shapes, printed side by side:
   1,000,000 records over about eight years.
 - `hr-dense`: a year of heart rate at about 150 samples an hour while the watch is worn,
   plus everyday steps, weight, blood pressure, SpO2 and glucose
-  (`generate_hr_dense_export`): about 965,000 records, 3,600 a day of one metric.
+  (`generate_hr_dense_export`): about 965,000 records, 2,550 heart rates a day.
+- `hr-dense-4x` (with `--density`): the same number of heart rates at 4x the density, over
+  a quarter of the days. Peak RSS must not grow with the samples a day holds: the bench
+  fails (exit 1) if it is more than 5 MB over `hr-dense`, or if any shape is over 150 MB.
+
+Besides the scans, "our reader alone" drains `iter_export` over the XML in this process
+(parsing and typed samples, no store): the floor of the import as the reader stands.
+CPU seconds (user + system, from wait4) are shown beside wall seconds: on a shared machine
+they move less.
 
 The comparison with healthkit-to-sqlite is like with like: both read the same
 `export.zip`, each as a whole process from spawn to exit (start-up, imports and
 unzipping on both sides), timed the same way from outside, the same number of runs.
 Peak RSS is each process's own, from wait4.
 
-Usage: python -m bench.apple_health [--shape mixed|hr-dense|both] [--records N]
+Usage: python -m bench.apple_health [--shape mixed|hr-dense|both] [--density] [--records N]
        [--days D] [--hr-per-hour H] [--runs R] [--healthkit-to-sqlite]
 """
 
@@ -87,9 +95,19 @@ def _nothing(name: str, attributes: list[str]) -> None:
     return None
 
 
-def _whole_process(cmd: list[str]) -> tuple[float, float, str]:
-    """Run `cmd` to its end: wall seconds from spawn to exit, its peak RSS in MB (from
-    wait4, this child alone), and what it printed."""
+def reader_alone(path: Path) -> float:
+    """Seconds for our reader to hand out every item of the file (no store)."""
+    from adapters.ingest.apple_health import iter_export
+
+    start = time.perf_counter()
+    for _ in iter_export(path):
+        pass
+    return time.perf_counter() - start
+
+
+def _whole_process(cmd: list[str]) -> tuple[float, float, float, str]:
+    """Run `cmd` to its end: wall seconds from spawn to exit, its CPU seconds and peak RSS
+    in MB (from wait4, this child alone), and what it printed."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err)
@@ -100,7 +118,8 @@ def _whole_process(cmd: list[str]) -> tuple[float, float, str]:
         err.seek(0)
         if proc.returncode != 0:
             raise RuntimeError(f"{cmd[0]} failed ({proc.returncode}): {err.read()[-2000:]!r}")
-        return took, usage.ru_maxrss / 1024, out.read().decode()
+        cpu = usage.ru_utime + usage.ru_stime
+        return took, cpu, usage.ru_maxrss / 1024, out.read().decode()
 
 
 @dataclass
@@ -112,7 +131,9 @@ class Figures:
     size_mb: float
     scan: list[float] = field(default_factory=list)
     floor: list[float] = field(default_factory=list)
+    reader: list[float] = field(default_factory=list)
     ours: list[float] = field(default_factory=list)
+    ours_cpu: list[float] = field(default_factory=list)
     ours_rss: list[float] = field(default_factory=list)
     ingest: list[float] = field(default_factory=list)
     stored: int = 0
@@ -124,7 +145,7 @@ class Figures:
 def _fmt(xs: list[float]) -> str:
     if not xs:
         return "—"
-    return f"{min(xs):.1f} / {statistics.median(xs):.1f}"
+    return f"{min(xs):.2f} / {statistics.median(xs):.2f}"
 
 
 def _generate(shape: str, path: Path, args: argparse.Namespace) -> int:
@@ -133,8 +154,11 @@ def _generate(shape: str, path: Path, args: argparse.Namespace) -> int:
     start = datetime(2021, 1, 1, tzinfo=UTC)
     if shape == "mixed":
         return generate_export(path, records=args.records, seed=7, start=start).records
+    days, per_hour = args.days, args.hr_per_hour
+    if shape == "hr-dense-4x":
+        days, per_hour = max(1, days // 4), per_hour * 4
     return generate_hr_dense_export(
-        path, days=args.days, hr_per_hour=args.hr_per_hour, seed=7, start=start
+        path, days=days, hr_per_hour=per_hour, seed=7, start=start
     ).records
 
 
@@ -157,10 +181,12 @@ def run_shape(shape: str, args: argparse.Namespace, tmp: Path) -> Figures:
     for i in range(runs):
         fig.scan.append(expat_scan(xml_path))
         fig.floor.append(expat_scan(xml_path, touch=True))
+        fig.reader.append(reader_alone(xml_path))
         db = tmp / f"ours-{shape}-{i}.db"
-        took, rss, out = _whole_process([sys.executable, "-c", CHILD, str(zip_path), str(db)])
+        took, cpu, rss, out = _whole_process([sys.executable, "-c", CHILD, str(zip_path), str(db)])
         inside = json.loads(out)
         fig.ours.append(took)
+        fig.ours_cpu.append(cpu)
         fig.ours_rss.append(rss)
         fig.ingest.append(float(inside["seconds"]))
         fig.stored, fig.duplicates = int(inside["stored"]), int(inside["duplicates"])
@@ -170,7 +196,9 @@ def run_shape(shape: str, args: argparse.Namespace, tmp: Path) -> Figures:
             f"[{shape}] run {i + 1}",
             scan_s=fig.scan[-1],
             noop_handler_s=fig.floor[-1],
+            reader_alone_s=fig.reader[-1],
             minlaege_s=took,
+            minlaege_cpu_s=cpu,
             ingest_s=fig.ingest[-1],
             peak_rss_mb=rss,
         )
@@ -184,7 +212,7 @@ def run_shape(shape: str, args: argparse.Namespace, tmp: Path) -> Figures:
         else:
             for i in range(runs):
                 db = tmp / f"hk-{shape}-{i}.db"
-                took, rss, _ = _whole_process([tool, str(zip_path), str(db)])
+                took, _, rss, _ = _whole_process([tool, str(zip_path), str(db)])
                 db.unlink(missing_ok=True)
                 fig.theirs.append(took)
                 fig.theirs_rss.append(rss)
@@ -208,14 +236,18 @@ def table(figs: list[Figures]) -> str:
         ("runs", *(str(len(f.ours)) for f in figs)),
         ("bare expat scan s (min / median)", *(_fmt(f.scan) for f in figs)),
         ("no-op Python handler s", *(_fmt(f.floor) for f in figs)),
+        ("our reader alone s (no store)", *(_fmt(f.reader) for f in figs)),
         ("minlaege import, whole process s", *(_fmt(f.ours) for f in figs)),
+        ("  CPU s", *(_fmt(f.ours_cpu) for f in figs)),
         ("  of which ingest s", *(_fmt(f.ingest) for f in figs)),
         ("  records/s (best)", *(f"{f.records / min(f.ours):,.0f}" for f in figs)),
         ("  peak RSS MB (max)", *(f"{max(f.ours_rss):.0f}" for f in figs)),
         ("  stored / duplicates", *(f"{f.stored:,} / {f.duplicates:,}" for f in figs)),
         ("import / bare scan", *(ratio(f.ours, f.scan) for f in figs)),
+        ("ingest alone / bare scan", *(ratio(f.ingest, f.scan) for f in figs)),
         ("import / no-op floor", *(ratio(f.ours, f.floor) for f in figs)),
         ("no-op floor / bare scan", *(ratio(f.floor, f.scan) for f in figs)),
+        ("reader alone / bare scan", *(ratio(f.reader, f.scan) for f in figs)),
         ("healthkit-to-sqlite s", *(_fmt(f.theirs) for f in figs)),
         (
             "  peak RSS MB",
@@ -236,6 +268,11 @@ def table(figs: list[Figures]) -> str:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--shape", choices=("mixed", "hr-dense", "both"), default="both")
+    ap.add_argument(
+        "--density",
+        action="store_true",
+        help="also hr-dense at 4x the density over a quarter of the days, and check RSS",
+    )
     ap.add_argument("--records", type=int, default=1_000_000, help="records of the mixed shape")
     ap.add_argument("--days", type=int, default=365, help="days of the hr-dense shape")
     ap.add_argument(
@@ -251,10 +288,33 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = ap.parse_args(argv if argv is not None else [])
     shapes = ["mixed", "hr-dense"] if args.shape == "both" else [args.shape]
+    if args.density and "hr-dense" not in shapes:
+        shapes.append("hr-dense")
+    if args.density:
+        shapes.append("hr-dense-4x")
     with tempfile.TemporaryDirectory() as tmp:
         figs = [run_shape(shape, args, Path(tmp)) for shape in shapes]
     print(table(figs))
     print(f"machine: {machine()}, load average {os.getloadavg()[0]:.1f}")
+    failed = [
+        f"{f.shape}: peak RSS {max(f.ours_rss):.0f} MB > {RSS_LIMIT_MB} MB"
+        for f in figs
+        if max(f.ours_rss) > RSS_LIMIT_MB
+    ]
+    by_shape = {f.shape: max(f.ours_rss) for f in figs}
+    if "hr-dense-4x" in by_shape:
+        grew = by_shape["hr-dense-4x"] - by_shape["hr-dense"]
+        print(f"peak RSS at 4x heart-rate density: {grew:+.1f} MB against 1x")
+        if grew > DENSITY_SLACK_MB:
+            failed.append(f"peak RSS grew {grew:.1f} MB with 4x the samples a day")
+    if failed:
+        raise SystemExit("; ".join(failed))
+
+
+#: the import's memory target (issue 3, issue 17)
+RSS_LIMIT_MB = 150
+#: what peak RSS may differ by between 1x and 4x the samples a day (run-to-run noise)
+DENSITY_SLACK_MB = 5
 
 
 if __name__ == "__main__":
