@@ -31,6 +31,7 @@ from app.domain.metrics import METRICS
 from app.domain.people import Citizen
 from app.ports import Store
 from app.store import open_store
+from app.store.repos import wearables
 from app.store.repos.wearables import SqlSamples
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
@@ -124,9 +125,12 @@ async def test_memory_does_not_grow_with_the_samples_a_day_holds(
         assert dense.sqlite <= sparse.sqlite * slack + 128 * 1024, (dense, sparse)
 
 
-async def test_streamed_day_stats_are_the_grouped_ones_to_the_bit(tmp_path: Path) -> None:
+async def test_streamed_day_stats_are_the_grouped_ones_to_the_bit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """SQLite's per-day aggregates without GROUP BY give the grouped query's figures,
-    the mean included to the last bit (sums per source, added in source order)."""
+    the mean included to the last bit (sums per source, added in source order); a day fed
+    by more sources than the CASE sums take falls back to the grouped query."""
     store = await _open(tmp_path / "stats.db")
     rng = random.Random(5)
     day = 86_400_000
@@ -143,10 +147,12 @@ async def test_streamed_day_stats_are_the_grouped_ones_to_the_bit(tmp_path: Path
             await samples.insert(rows)
             streamed = await samples.stats_by_day("c1", "blood_glucose", days)
             grouped = await samples._stats_by_day_grouped("c1", "blood_glucose", days)
+            monkeypatch.setattr(wearables, "_CASE_SOURCES", 2)
+            fallback = await samples.stats_by_day("c1", "blood_glucose", days)
     finally:
         await store.close()
     assert sorted(streamed) == ["d0", "d1", "d2", "d3", "d4"]
-    assert streamed == grouped
+    assert streamed == grouped == fallback
     assert streamed["d0"][4] == "1,2,7" and streamed["d4"][4] == "4"
 
 
