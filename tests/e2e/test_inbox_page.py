@@ -12,15 +12,13 @@ Screenshots go to test-artifacts/inbox-{da,en,empty}.png at the repository root.
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.async_api import Browser, Page, Request, async_playwright
+from playwright.async_api import Browser, Page, Request
 
 from mobile_api.asgi import create_app
 from tests.api.test_inbox_links import (
@@ -33,36 +31,6 @@ from tests.conftest import Api
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
-
-
-@pytest.fixture(scope="module")
-def chromium_executable() -> str:
-    """Debian's Chromium: MINLAEGE_CHROMIUM, else `chromium` on PATH; skip (fail in CI)."""
-    named = os.environ.get("MINLAEGE_CHROMIUM", "")
-    path = named or shutil.which("chromium") or ""
-    if path and Path(path).is_file() and os.access(path, os.X_OK):
-        return path
-    where = f"MINLAEGE_CHROMIUM={named!r} is not an executable" if named else "no `chromium`"
-    reason = (
-        f"browser tests need Chromium ({where}); install it with "
-        "`apt-get install chromium` or set MINLAEGE_CHROMIUM; .ci/run does"
-    )
-    if os.environ.get("CI"):
-        pytest.fail(reason + " — required in CI")
-    pytest.skip(reason)
-
-
-@pytest.fixture
-async def browser(chromium_executable: str) -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=chromium_executable, headless=True, args=LAUNCH_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 @pytest.fixture

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import math
-import os
 import re
-import shutil
-from collections.abc import AsyncIterator, Container
+from collections.abc import Container
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
 from app.domain.summary import (
     Completeness,
@@ -41,36 +39,6 @@ ARTIFACTS = ROOT / "test-artifacts"
 PERIOD_FROM, PERIOD_TO = date(2026, 9, 1), date(2026, 11, 29)
 N_DAYS = (PERIOD_TO - PERIOD_FROM).days + 1
 PDF_PAGE = re.compile(rb"/Type\s*/Page[^s]")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
-
-
-@pytest.fixture(scope="module")
-def chromium_executable() -> str:
-    """Debian's Chromium: MINLAEGE_CHROMIUM, else `chromium` on PATH; skip (fail in CI)."""
-    named = os.environ.get("MINLAEGE_CHROMIUM", "")
-    path = named or shutil.which("chromium") or ""
-    if path and Path(path).is_file() and os.access(path, os.X_OK):
-        return path
-    where = f"MINLAEGE_CHROMIUM={named!r} is not an executable" if named else "no `chromium`"
-    reason = (
-        f"browser tests need Chromium ({where}); install it with "
-        "`apt-get install chromium` or set MINLAEGE_CHROMIUM; .ci/run does"
-    )
-    if os.environ.get("CI"):
-        pytest.fail(reason + " — required in CI")
-    pytest.skip(reason)
-
-
-@pytest.fixture
-async def browser(chromium_executable: str) -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=chromium_executable, headless=True, args=LAUNCH_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 def _series(base: float, amplitude: float, *, skip: Container[int] = ()) -> list[DayPoint]:
