@@ -28,9 +28,11 @@ lint: $(STAMP)
 # Without MINLAEGE_TEST_POSTGRES_DSN the PostgreSQL half of the suite skips; say so on the
 # last line, so a local green run is not taken for a full one.
 PG_TEST_DSN ?= postgresql://minlaege:minlaege@127.0.0.1:5432/minlaege_test
+# pytest-xdist workers: each test has its own database (file or schema) and port
+TEST_WORKERS ?= 2
 
 test: lint
-	@$(BIN)/pytest -q; rc=$$?; \
+	@$(BIN)/pytest -q -n $(TEST_WORKERS); rc=$$?; \
 	if [ -z "$$MINLAEGE_TEST_POSTGRES_DSN" ]; then \
 	  echo "NOTE: the PostgreSQL half of the suite was SKIPPED (MINLAEGE_TEST_POSTGRES_DSN is unset): run 'make test-postgres' to start Debian's PostgreSQL and run it, or MINLAEGE_TEST_POSTGRES_DSN=postgresql://user:pass@host/db make test"; \
 	fi; exit $$rc
@@ -42,7 +44,7 @@ test-postgres: lint
 	  echo "PostgreSQL is not installed: sudo apt-get install postgresql postgresql-contrib"; \
 	  exit 1; }
 	bash .ci/start-postgres.sh
-	MINLAEGE_TEST_POSTGRES_DSN=$(PG_TEST_DSN) $(BIN)/pytest -q
+	MINLAEGE_TEST_POSTGRES_DSN=$(PG_TEST_DSN) $(BIN)/pytest -q -n $(TEST_WORKERS)
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
