@@ -191,17 +191,16 @@ async def sweep_flags(store: Store, clock: Clock) -> int:
         return 0
     changed = 0
     async with store.transaction() as uow:
-        zones: dict[str, str] = {}
+        # a citizen with several shares: zone and thresholds read once
+        people: dict[str, tuple[str, Thresholds]] = {}
         for share in due:
-            if share.citizen_id not in zones:
+            if share.citizen_id not in people:
                 citizen = await uow.citizens.get(share.citizen_id)
-                zones[share.citizen_id] = citizen.timezone if citizen else "Europe/Copenhagen"
-            changed += await evaluate_share(
-                uow,
-                clock,
-                share,
-                zone=zones[share.citizen_id],
-                thresholds=await thresholds_for(uow, share.citizen_id),
-            )
+                people[share.citizen_id] = (
+                    citizen.timezone if citizen else "Europe/Copenhagen",
+                    await thresholds_for(uow, share.citizen_id),
+                )
+            zone, thresholds = people[share.citizen_id]
+            changed += await evaluate_share(uow, clock, share, zone=zone, thresholds=thresholds)
             await uow.shares.flags_checked(share.citizen_id, share.id, now)
     return changed

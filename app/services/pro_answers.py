@@ -23,6 +23,7 @@ from app.domain.identity import Principal
 from app.domain.ids import new_id
 from app.domain.inbox import InboxItem
 from app.domain.notices import notice
+from app.domain.people import Clinic
 from app.domain.pro import Instance, StoredQuestionnaire, next_due, opening, red_message
 from app.domain.questionnaires import QuestionnaireDef, Reason, Triage, check_response, triage
 from app.domain.time import DEFAULT_TIMEZONE
@@ -140,7 +141,7 @@ async def _replay(
     stored = await _stored(uow, instance)
     defn = definition_of(stored)
     clinic = await uow.clinics.get(instance.clinic_id)
-    message = _message(instance.triage or "green", defn, clinic.name if clinic else "", clinic)
+    message = _message(instance.triage or "green", defn, clinic)
     assignment = await uow.questionnaires.assignment(instance.citizen_id, instance.assignment_id)
     # worked out again from the first answer's time, as it was then: the assignment's
     # own next_due is cleared once the worker has opened that next one
@@ -163,9 +164,9 @@ async def _replay(
     )
 
 
-def _message(level: str, defn: QuestionnaireDef, clinic_name: str, clinic: Any) -> tuple[str, str]:
+def _message(level: str, defn: QuestionnaireDef, clinic: Clinic | None) -> tuple[str, str]:
     if level == "red":
-        return red_message(clinic_name, clinic.rules.phone if clinic else "")
+        return red_message(clinic.name if clinic else "", clinic.rules.phone if clinic else "")
     if level == "yellow":
         return _YELLOW_DA, _YELLOW_EN
     return defn.green_answer_da, defn.green_answer_en
@@ -264,7 +265,7 @@ async def submit(
             raise Conflict("this questionnaire is already answered", kind="already-submitted")
         return await _replay(uow, now_stored, doc, idempotency_key)
     clinic = await uow.clinics.get(instance.clinic_id)
-    message = _message(result.level, defn, clinic.name if clinic else "", clinic)
+    message = _message(result.level, defn, clinic)
     person = await uow.citizens.get(instance.citizen_id)
     zone = person.timezone if person else DEFAULT_TIMEZONE
     if result.level == "green":

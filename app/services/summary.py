@@ -18,6 +18,7 @@ from app.domain.flags import THRESHOLD_CODES, Thresholds, evaluate
 from app.domain.identity import Principal
 from app.domain.metrics import METRIC_LABELS, METRICS, Metric, MetricKind
 from app.domain.people import Citizen
+from app.domain.pro import Instance, StoredQuestionnaire
 from app.domain.sharing import Share
 from app.domain.sources import StoredSource
 from app.domain.summary import (
@@ -46,6 +47,7 @@ __all__ = [
     "set_thresholds",
     "shared_access",
     "shared_daily",
+    "shared_response",
     "shared_responses",
     "thresholds_for",
 ]
@@ -324,20 +326,24 @@ async def shared_responses(
         stored = await uow.questionnaires.version(
             instance.clinic_id, instance.key, instance.version
         )
-        out.append(
-            SharedResponse(
-                id=instance.id,
-                key=instance.key,
-                version=instance.version,
-                title_da=stored.title_da if stored else instance.key,
-                title_en=stored.title_en if stored else instance.key,
-                submitted_at=instance.submitted_at,
-                triage=instance.triage or "green",
-                score=instance.score,
-                response=msgspec.json.decode(instance.response),
-            )
-        )
+        out.append(shared_response(instance, stored))
     return out
+
+
+def shared_response(instance: Instance, stored: StoredQuestionnaire | None) -> SharedResponse:
+    """A submitted instance as the summary and the FHIR export show it."""
+    assert instance.submitted_at is not None
+    return SharedResponse(
+        id=instance.id,
+        key=instance.key,
+        version=instance.version,
+        title_da=stored.title_da if stored else instance.key,
+        title_en=stored.title_en if stored else instance.key,
+        submitted_at=instance.submitted_at,
+        triage=instance.triage or "green",
+        score=instance.score,
+        response=msgspec.json.decode(instance.response or b"{}"),
+    )
 
 
 def period(access: SharedAccess, first: date | None, last: date | None) -> tuple[date, date]:

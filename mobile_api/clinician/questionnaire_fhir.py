@@ -9,28 +9,13 @@ from litestar import Controller, Request, Response, get
 from litestar.params import FromPath
 
 from adapters.fhir import questionnaire_response
-from app.domain.summary import SharedResponse
 from app.services import pro_answers
+from app.services.summary import shared_response
 from mobile_api.security import principal_of, runtime_of
 
-__all__ = ["QuestionnaireResponseFhirController", "shared_response"]
+__all__ = ["QuestionnaireResponseFhirController"]
 
 FHIR_JSON = "application/fhir+json"
-
-
-def shared_response(instance: Any, stored: Any) -> SharedResponse:
-    """A submitted instance and its version, as the FHIR adapter reads them."""
-    return SharedResponse(
-        id=instance.id,
-        key=instance.key,
-        version=instance.version,
-        title_da=stored.title_da,
-        title_en=stored.title_en,
-        submitted_at=instance.submitted_at,
-        triage=instance.triage or "green",
-        score=instance.score,
-        response=msgspec.json.decode(instance.response or b"{}"),
-    )
 
 
 class QuestionnaireResponseFhirController(Controller):
