@@ -23,9 +23,18 @@ from litestar import Litestar
 from litestar._openapi.plugin import OpenAPIPlugin
 from litestar.routes import HTTPRoute
 
-from app.domain.photos import MAX_PHOTO_BYTES, MAX_PHOTOS_PER_MESSAGE
 from app.settings import Settings
-from mobile_api.consultation_forms import MAX_MESSAGE_BODY
+from mobile_api.openapi_bodies import EXTRA_COMPONENTS, raw_bodies
+from mobile_api.openapi_catalogue import (
+    ALSO_SUCCEEDS,
+    FILES,
+    KINDS,
+    STATUS,
+    SUCCESS_SCHEMA,
+    TAG_BY_PATH,
+    TAG_OF,
+    TAGS,
+)
 from mobile_api.problems import PROBLEM_BASE, PROBLEM_JSON, TITLES
 from mobile_api.rate_limits import SENSITIVE
 
@@ -83,476 +92,6 @@ PROBLEM_ERROR_SCHEMA: dict[str, Any] = {
     },
     "additionalProperties": True,
 }
-
-#: status -> (description, the problem kinds every operation answering it may send)
-_STATUS: dict[int, tuple[str, tuple[str, ...]]] = {
-    400: (
-        "The request is malformed: a body that is not JSON, a wrong type, a missing or"
-        " unknown field, a bad parameter. `errors` names each field.",
-        ("validation",),
-    ),
-    401: (
-        "No valid access token. Get a new one (refresh), or log in again.",
-        ("unauthenticated", "invalid-token", "token-expired"),
-    ),
-    403: ("The caller is known but may not do this.", ("forbidden",)),
-    404: (
-        "Not found, or not the caller's to see (the two answer alike).",
-        ("not-found",),
-    ),
-    409: ("The request clashes with the current state; nothing changed.", ("conflict",)),
-    413: ("The body is larger than this operation takes.", ("too-large",)),
-    415: ("The body's Content-Type is not one this operation reads.", ("unsupported-media-type",)),
-    422: (
-        "The request is well formed but breaks a rule; nothing changed.",
-        ("invalid",),
-    ),
-    429: (
-        "Too many requests: wait the number of seconds in `Retry-After` and try again.",
-        ("too-many-requests",),
-    ),
-    503: (
-        "The service cannot reach its database for now: try again after `Retry-After`"
-        " seconds. Nothing changed.",
-        ("unavailable",),
-    ),
-}
-
-#: problem kinds beyond the generic ones, per operation and status
-_KINDS: dict[str, dict[int, tuple[str, ...]]] = {
-    "login": {
-        401: ("invalid-id-token", "insufficient-assurance", "unknown-subject"),
-        503: ("login-provider-unavailable", "login-not-configured"),
-    },
-    "refresh": {401: ("token-reused",)},
-    "logout": {401: ("token-reused",)},
-    "pairGateway": {401: ("invalid-pairing-code",)},
-    "gatewayToken": {401: ("invalid-client", "gateway-revoked")},
-    "openSummaryLink": {404: ("link-used-or-expired", "not-shared")},
-    "openInboxLink": {404: ("link-used-or-expired",)},
-    "createSummaryLink": {404: ("not-shared",)},
-    "getSummary": {404: ("not-shared",)},
-    "getSummaryFhir": {404: ("not-shared",)},
-    "getSummaryHtml": {404: ("not-shared",)},
-    "getSharedDaily": {404: ("not-shared",)},
-    "createImport": {422: ("unsupported-file",)},
-    "listFreeSlots": {404: ("no-clinic",)},
-    "getMyClinic": {404: ("no-clinic",)},
-    "bookAppointment": {
-        404: ("no-clinic", "slot-not-found"),
-        409: ("slot-taken", "idempotency-key-reused"),
-    },
-    "cancelAppointment": {409: ("too-late", "not-booked")},
-    "rescheduleAppointment": {
-        404: ("slot-not-found",),
-        409: ("too-late", "not-booked", "same-slot", "slot-taken"),
-    },
-    "joinWaitlist": {404: ("no-clinic",), 409: ("conflict",)},
-    "acceptWaitlistOffer": {409: ("no-offer", "slot-taken", "not-booked")},
-    "declineWaitlistOffer": {409: ("no-offer",)},
-    "leaveWaitlist": {409: ("conflict",)},
-    "requestRenewal": {409: ("renewal-pending",), 422: ("not-renewable",)},
-    "renewFromReminder": {409: ("renewal-pending",), 422: ("not-renewable",)},
-    "startConsultation": {
-        404: ("no-clinic",),
-        422: ("photos-off", "photo-rejected", "photo-too-large", "too-many-photos"),
-    },
-    "writeConsultationMessage": {
-        409: ("thread-closed",),
-        422: ("photos-off", "photo-rejected", "photo-too-large", "too-many-photos"),
-    },
-    "answerConsultation": {409: ("thread-closed",)},
-    "closeConsultation": {409: ("conflict",)},
-    "reopenConsultation": {409: ("conflict",)},
-    "revokeShare": {409: ("conflict",)},
-    "revokeProxy": {409: ("conflict",)},
-    "registerPushDevice": {422: ("bad-push-token",)},
-    "answerQuestionnaire": {
-        404: ("questionnaire-not-found",),
-        409: ("already-submitted", "idempotency-key-reused"),
-        422: ("invalid-response",),
-    },
-    "getMyQuestionnaire": {404: ("questionnaire-not-found",)},
-    "putQuestionnaire": {409: ("conflict",), 422: ("invalid-questionnaire",)},
-    "getQuestionnaire": {404: ("questionnaire-not-found",)},
-    "assignQuestionnaire": {404: ("questionnaire-not-found",)},
-    "getQuestionnaireResponse": {404: ("questionnaire-not-found",)},
-    "getQuestionnaireResponseFhir": {404: ("questionnaire-not-found",)},
-    "resolveInboxItem": {409: ("not-open",)},
-    "reviewRenewal": {409: ("conflict",)},
-    "approveRenewal": {403: ("gp-only",), 409: ("conflict",)},
-    "rejectRenewal": {403: ("gp-only",), 409: ("conflict",)},
-    "clinicCancelAppointment": {409: ("conflict",)},
-    "addSlot": {422: ("slot-exists",)},
-    "uploadReadings": {401: ("gateway-revoked",)},
-    "getGatewayMe": {401: ("gateway-revoked",)},
-}
-
-#: operations that answer more than one success status: status -> description
-_ALSO_SUCCEEDS: dict[str, dict[int, str]] = {
-    "bookAppointment": {
-        200: "A retry with the same `Idempotency-Key`: the booking made the first time."
-    },
-    "putQuestionnaire": {201: "The first version of a new key (200: a new version)."},
-}
-#: handlers that build their Response themselves: the component their body is
-_SUCCESS_SCHEMA = {"putQuestionnaire": "DefinitionView", "healthReady": "Health"}
-#: handlers that send files: their media types
-_FILES = {
-    "getConsultationPhoto": ("image/jpeg", "image/png"),
-    "viewConsultationPhoto": ("image/jpeg", "image/png"),
-}
-
-#: tag -> (description, operation ids); operations not named keep their router's tag
-_TAGS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "session": (
-        "Log in with the national login, refresh, log out.",
-        ("login", "refresh", "logout"),
-    ),
-    "profile": ("The citizen's own profile.", ("getMe", "updateMe")),
-    "booking": (
-        "The clinic, free slots, appointments and the waitlist.",
-        (
-            "getMyClinic",
-            "listFreeSlots",
-            "bookAppointment",
-            "listAppointments",
-            "getAppointment",
-            "cancelAppointment",
-            "rescheduleAppointment",
-            "exportAppointmentsIcs",
-            "joinWaitlist",
-            "listWaitlist",
-            "acceptWaitlistOffer",
-            "declineWaitlistOffer",
-            "leaveWaitlist",
-        ),
-    ),
-    "medications": (
-        "Medications and prescription renewals.",
-        ("listMyMedications", "requestRenewal", "listMyRenewals", "getMyRenewal"),
-    ),
-    "e-consultation": (
-        "Written questions to the clinic, with photos.",
-        (
-            "startConsultation",
-            "listConsultations",
-            "getConsultation",
-            "writeConsultationMessage",
-            "getConsultationPhoto",
-        ),
-    ),
-    "notices": (
-        "What the clinic and the system told the citizen, and the phones that get pushes.",
-        ("listNotices", "registerPushDevice", "listPushDevices", "removePushDevice"),
-    ),
-    "health-data": (
-        "Wearable data: daily series, sources, file imports, HealthKit and Health Connect.",
-        ("getDaily", "listSources", "reorderSources", "createImport", "getImport", "syncHealthKit"),
-    ),
-    "home-gateways": (
-        "The citizen's home BLE gateways: pair, list, revoke.",
-        ("startGatewayPairing", "listGateways", "getGateway", "revokeGateway"),
-    ),
-    "sharing": (
-        "Consents that share wearable data with the GP.",
-        ("createShare", "listShares", "getShare", "revokeShare"),
-    ),
-    "power-of-attorney": (
-        "Letting a relative act for the citizen (send `X-Act-For`).",
-        ("grantProxy", "listGivenProxies", "listHeldProxies", "revokeProxy"),
-    ),
-    "questionnaires": (
-        "PRO questionnaires from the clinic: what is due, answering.",
-        ("listMyQuestionnaires", "getMyQuestionnaire", "answerQuestionnaire"),
-    ),
-    "access-log": (
-        "Who did what with the citizen's data.",
-        ("getAuditLog", "getAuditLogPeople"),
-    ),
-    "clinic-calendar": (
-        "Clinic staff: rules, opening hours, slots, closures, the day's list.",
-        (
-            "getClinicianMe",
-            "getClinicRules",
-            "setClinicRules",
-            "getOpeningHours",
-            "setOpeningHours",
-            "generateSlots",
-            "addSlot",
-            "addClosure",
-            "listClinicDay",
-            "clinicCancelAppointment",
-        ),
-    ),
-    "clinic-patients": (
-        "Clinic staff: a patient's record, medications, shared data and its summary.",
-        (
-            "getClinicCitizen",
-            "getPatientMedications",
-            "setPatientMedications",
-            "getSummary",
-            "getSummaryFhir",
-            "getSummaryHtml",
-            "createSummaryLink",
-            "openSummaryLink",
-            "getSharedDaily",
-            "getThresholds",
-            "setThresholds",
-        ),
-    ),
-    "clinic-renewals": (
-        "Clinic staff: the renewal queue.",
-        ("renewalQueue", "reviewRenewal", "approveRenewal", "rejectRenewal"),
-    ),
-    "clinic-consultations": (
-        "Clinic staff: triage and answer e-consultations.",
-        (
-            "triageConsultations",
-            "readConsultation",
-            "answerConsultation",
-            "closeConsultation",
-            "reopenConsultation",
-            "viewConsultationPhoto",
-        ),
-    ),
-    "clinic-inbox": (
-        "Clinic staff: the triage inbox, as JSON or a page.",
-        (
-            "clinicInbox",
-            "getInboxItem",
-            "resolveInboxItem",
-            "createInboxLink",
-            "getInboxHtml",
-            "openInboxLink",
-        ),
-    ),
-    "clinic-questionnaires": (
-        "Clinic staff: questionnaire definitions, assigning them, reading answers.",
-        (
-            "listQuestionnaires",
-            "putQuestionnaire",
-            "getQuestionnaire",
-            "assignQuestionnaire",
-            "getQuestionnaireResponse",
-            "getQuestionnaireResponseFhir",
-        ),
-    ),
-    "gateway": (
-        "For home gateways: pairing, client-credentials token, readings.",
-        ("pairGateway", "gatewayToken", "getGatewayMe", "uploadReadings"),
-    ),
-    "system": ("Health checks and public keys.", ("healthLive", "healthReady", "jwks")),
-}
-_TAG_OF = {op: tag for tag, (_, ops) in _TAGS.items() for op in ops}
-#: where an operation not named above goes, by its path
-_TAG_BY_PATH = (
-    ("/v1/me/healthconnect", "health-data"),
-    ("/v1/me/wearables", "health-data"),
-    ("/v1/me/sources", "health-data"),
-    ("/v1/me/medications", "medications"),
-    ("/v1/me/reminders", "medications"),
-    ("/v1/me/doses", "medications"),
-    ("/v1/me/exports", "profile"),
-    ("/v1/me/connections", "health-data"),
-    ("/v1/me", "profile"),
-    ("/v1/clinician", "clinic-patients"),
-    ("/v1/gateway", "gateway"),
-)
-
-
-# --------------------------------------------------------------------------- bodies
-
-
-def _binary(description: str) -> dict[str, Any]:
-    return {"type": "string", "format": "binary", "description": description}
-
-
-def _raw_bodies(settings: Settings) -> dict[str, dict[str, Any]]:
-    """Request bodies of the handlers that read the body themselves."""
-    from mobile_api.citizen.imports import UPLOAD_TYPES
-
-    upload_limit = settings.max_upload_body
-    upload = _binary(
-        f"The file itself: an Apple Health `export.zip` or `export.xml`, or a `.fit` file"
-        f" (at most {upload_limit} bytes; larger is 413). What it is is decided from its"
-        " first bytes, not from the Content-Type."
-    )
-    message_fields = {
-        "category": {
-            "type": "string",
-            "enum": ["results", "medication", "practical", "other"],
-            "description": "only when starting a consultation",
-        },
-        "subject": {
-            "type": "string",
-            "description": "only when starting a consultation",
-        },
-        "body": {"type": "string", "description": "the message text"},
-    }
-    photo_note = (
-        f"JPEG, PNG or HEIC, at most {MAX_PHOTO_BYTES} bytes each and"
-        f" {MAX_PHOTOS_PER_MESSAGE} per message, recognised by their content; stored"
-        " without metadata."
-    )
-
-    def message(start: bool) -> dict[str, Any]:
-        fields = dict(message_fields)
-        if not start:
-            fields = {"body": message_fields["body"]}
-        required = ["category", "subject", "body"] if start else ["body"]
-        json_schema = {
-            "type": "object",
-            "properties": fields,
-            "required": required,
-            "additionalProperties": False,
-        }
-        multipart = {
-            "type": "object",
-            "properties": {
-                **fields,
-                "photos": {
-                    "type": "array",
-                    "items": _binary(photo_note),
-                    "maxItems": MAX_PHOTOS_PER_MESSAGE,
-                    "description": photo_note,
-                },
-            },
-            "required": required,
-            "additionalProperties": False,
-        }
-        example = (
-            {"category": "medication", "subject": "Bivirkninger", "body": "Jeg får hovedpine."}
-            if start
-            else {"body": "Det er blevet bedre, tak."}
-        )
-        return {
-            "required": True,
-            "description": (
-                "JSON, or `multipart/form-data` with the same fields and up to"
-                f" {MAX_PHOTOS_PER_MESSAGE} parts named `photos`; the whole body at most"
-                f" {MAX_MESSAGE_BODY} bytes (larger is 413)."
-            ),
-            "content": {
-                "application/json": {"schema": json_schema, "example": example},
-                "multipart/form-data": {
-                    "schema": multipart,
-                    "encoding": {"photos": {"contentType": "image/jpeg, image/png, image/heic"}},
-                },
-            },
-        }
-
-    questionnaire_response = {
-        "type": "object",
-        "title": "FhirQuestionnaireResponse",
-        "description": "A FHIR R4 QuestionnaireResponse; items nested as in the questionnaire.",
-        "properties": {
-            "resourceType": {"type": "string", "enum": ["QuestionnaireResponse"]},
-            "status": {"type": "string", "examples": ["completed"]},
-            "item": {"type": "array", "items": {"type": "object"}},
-        },
-        "required": ["resourceType", "item"],
-    }
-    response_example = {
-        "resourceType": "QuestionnaireResponse",
-        "status": "completed",
-        "item": [
-            {"linkId": "measured", "answer": [{"valueBoolean": True}]},
-            {"linkId": "medicine", "answer": [{"valueCoding": {"code": "every-day"}}]},
-        ],
-    }
-    definition = {
-        "type": "object",
-        "description": (
-            "A questionnaire definition (contracts §6): a FHIR R4 Questionnaire, the triage"
-            " rules, and the clinic's answer to a green response."
-        ),
-        "properties": {
-            "questionnaire": {"type": "object", "description": "a FHIR R4 Questionnaire"},
-            "triage": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "level": {"type": "string", "enum": ["red", "yellow"]},
-                        "any": {"type": "array", "items": {"type": "object"}},
-                    },
-                    "required": ["level", "any"],
-                },
-            },
-            "green_answer_da": {"type": "string"},
-            "green_answer_en": {"type": "string"},
-        },
-        "required": ["questionnaire"],
-        "additionalProperties": False,
-    }
-    definition_example = {
-        "questionnaire": {
-            "resourceType": "Questionnaire",
-            "status": "active",
-            "title": "Blodtryk hjemme",
-            "item": [
-                {"linkId": "chest-pain", "text": "Har du trykken for brystet?", "type": "boolean"}
-            ],
-        },
-        "triage": [{"level": "red", "any": [{"item": "chest-pain", "answer": "true"}]}],
-        "green_answer_da": "Tak for dine svar.",
-        "green_answer_en": "Thank you for your answers.",
-    }
-    form = {
-        "type": "object",
-        "properties": {
-            "grant_type": {"type": "string", "enum": ["client_credentials"]},
-            "client_id": {
-                "type": "string",
-                "description": "the gateway's id (or send it with the secret as HTTP Basic)",
-            },
-            "client_secret": {"type": "string", "description": "the gateway's secret"},
-        },
-        "required": ["grant_type"],
-    }
-    _EXTRA_COMPONENTS["FhirQuestionnaireResponse"] = questionnaire_response
-    return {
-        "createImport": {
-            "required": True,
-            "description": upload["description"],
-            "content": {media: {"schema": upload} for media in UPLOAD_TYPES},
-        },
-        "startConsultation": message(start=True),
-        "writeConsultationMessage": message(start=False),
-        "gatewayToken": {
-            "required": True,
-            "description": "OAuth 2 client credentials (RFC 6749 §4.4), at most 4096 bytes.",
-            "content": {
-                "application/x-www-form-urlencoded": {
-                    "schema": form,
-                    "example": {
-                        "grant_type": "client_credentials",
-                        "client_id": "3f0c9a4e-2b7d-4c11-9e55-7d1a8b2c6f00",
-                        "client_secret": "k3Jx…",
-                    },
-                }
-            },
-        },
-        "answerQuestionnaire": {
-            "required": True,
-            "content": {
-                media: {
-                    "schema": {"$ref": "#/components/schemas/FhirQuestionnaireResponse"},
-                    "example": response_example,
-                }
-                for media in ("application/fhir+json", "application/json")
-            },
-        },
-        "putQuestionnaire": {
-            "required": True,
-            "content": {"application/json": {"schema": definition, "example": definition_example}},
-        },
-    }
-
-
-#: components the raw bodies refer to (filled by `_raw_bodies`)
-_EXTRA_COMPONENTS: dict[str, dict[str, Any]] = {}
 
 
 def _unique_titles(components: dict[str, Any]) -> None:
@@ -750,7 +289,7 @@ def _forbid_unknown(app: Litestar) -> set[str]:
 
 
 def _problem(status: int, kinds: tuple[str, ...], extra: str = "") -> dict[str, Any]:
-    base, _ = _STATUS.get(status, ("", ()))
+    base, _ = STATUS.get(status, ("", ()))
     listed = ", ".join(f"[`{k}`]({PROBLEMS_DOC}{k})" for k in kinds)
     description = f"{base} {extra}".strip() + (f" Problem types: {listed}." if listed else "")
     kind = kinds[0] if kinds else "error"
@@ -800,7 +339,7 @@ def _statuses(
     out: dict[int, list[str]] = {}
 
     def add(status: int, *kinds: str, generic: bool = True) -> None:
-        out.setdefault(status, list(_STATUS[status][1]) if generic else [])
+        out.setdefault(status, list(STATUS[status][1]) if generic else [])
         out[status] += [k for k in kinds if k not in out[status]]
 
     if secured:
@@ -826,8 +365,8 @@ def _statuses(
         add(429)
     if op_id not in ("healthLive", "jwks"):
         add(503)
-    for status, kinds in _KINDS.get(op_id, {}).items():
-        if status in _STATUS:
+    for status, kinds in KINDS.get(op_id, {}).items():
+        if status in STATUS:
             add(status, *kinds, generic=status != 401 or secured)
     return {s: tuple(k) for s, k in sorted(out.items())}
 
@@ -864,8 +403,8 @@ def _finish_operation(
     bodies: dict[str, dict[str, Any]],
     rate_limited: bool,
 ) -> None:
-    tag = _TAG_OF.get(op_id) or next(
-        (t for prefix, t in _TAG_BY_PATH if path.startswith(prefix)), None
+    tag = TAG_OF.get(op_id) or next(
+        (t for prefix, t in TAG_BY_PATH if path.startswith(prefix)), None
     )
     if tag is not None:
         op["tags"] = [tag]
@@ -899,7 +438,7 @@ def _finish_operation(
     # success responses: examples, Location, extra success statuses
     responses: dict[str, Any] = op.setdefault("responses", {})
     _fix_success(op_id, responses)
-    for code, description in _ALSO_SUCCEEDS.get(op_id, {}).items():
+    for code, description in ALSO_SUCCEEDS.get(op_id, {}).items():
         first = next((r for s, r in responses.items() if s.startswith("2")), None)
         if first is not None and str(code) not in responses:
             responses[str(code)] = {**copy.deepcopy(first), "description": description}
@@ -941,15 +480,15 @@ def _fix_success(op_id: str, responses: dict[str, Any]) -> None:
         if not status.startswith("2"):
             continue
         content = response.get("content", {})
-        if op_id in _SUCCESS_SCHEMA:
+        if op_id in SUCCESS_SCHEMA:
             response["content"] = {
                 "application/json": {
-                    "schema": {"$ref": f"#/components/schemas/{_SUCCESS_SCHEMA[op_id]}"}
+                    "schema": {"$ref": f"#/components/schemas/{SUCCESS_SCHEMA[op_id]}"}
                 }
             }
-        elif op_id in _FILES:
+        elif op_id in FILES:
             response["content"] = {
-                media: {"schema": {"type": "string", "format": "binary"}} for media in _FILES[op_id]
+                media: {"schema": {"type": "string", "format": "binary"}} for media in FILES[op_id]
             }
         else:
             for media, body in content.items():
@@ -1024,8 +563,8 @@ def finish_schema(app: Litestar, settings: Settings, schema: dict[str, Any]) -> 
             components[name]["additionalProperties"] = False
     _request_schemas(app, doc)
     handlers = _handlers(app)
-    bodies = _raw_bodies(settings)
-    components.update(copy.deepcopy(_EXTRA_COMPONENTS))
+    bodies = raw_bodies(settings)
+    components.update(copy.deepcopy(EXTRA_COMPONENTS))
     _unique_titles(components)
     for path, item in doc.get("paths", {}).items():
         for method in _METHODS:
@@ -1044,7 +583,7 @@ def finish_schema(app: Litestar, settings: Settings, schema: dict[str, Any]) -> 
                 bodies,
                 rate_limited(settings, op_id, method, bool(op.get("security"))),
             )
-    doc["tags"] = [{"name": tag, "description": text} for tag, (text, _) in _TAGS.items()]
+    doc["tags"] = [{"name": tag, "description": text} for tag, (text, _) in TAGS.items()]
     doc.setdefault("info", {})["description"] = _INFO
     return doc
 
