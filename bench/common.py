@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import resource
 import socket
 import subprocess
@@ -13,6 +14,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -43,6 +45,21 @@ def machine() -> str:
     import os
 
     return f"{platform.machine()} {os.cpu_count()} cores, Python {sys.version.split()[0]}"
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def report(name: str, **figures: float | str) -> None:
@@ -96,11 +113,13 @@ def demo_files(db_url: str | None = None) -> Iterator[DemoServer]:
 
 
 @contextmanager
-def running(server: DemoServer) -> Iterator[int]:
-    """`minlaege serve` on the server's port until the block ends; yields its pid."""
-    port = server.base.rsplit(":", 1)[1]
+def running(server: DemoServer, *extra: str, port: int | None = None) -> Iterator[int]:
+    """`minlaege serve` on the server's port (or `port`, for a second process on the same
+    database) until the block ends; yields its pid."""
+    port_text = str(port) if port is not None else server.base.rsplit(":", 1)[1]
+    base = f"http://127.0.0.1:{port_text}"
     process = subprocess.Popen(
-        [sys.executable, "-m", "mobile_api.cli", "serve", "--port", port],
+        [sys.executable, "-m", "mobile_api.cli", "serve", "--port", port_text, *extra],
         cwd=server.cwd,
         env=server.env,
         stdout=subprocess.DEVNULL,
@@ -109,7 +128,7 @@ def running(server: DemoServer) -> Iterator[int]:
     try:
         for _ in range(200):
             try:
-                if httpx.get(f"{server.base}/health/live").status_code == 200:
+                if httpx.get(f"{base}/health/live").status_code == 200:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
@@ -126,3 +145,28 @@ def serve_demo() -> Iterator[DemoServer]:
         server.ids = server.cli("seed-demo")
         with running(server):
             yield server
+
+
+_WRK_LAT = re.compile(r"^\s*(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
+
+
+def wrk(url: str, token: str | None, connections: int, seconds: int) -> dict[str, float]:
+    """One `wrk` run (a C load generator, so the client is not what is measured)."""
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    if token:
+        cmd[1:1] = ["-H", f"Authorization: Bearer {token}"]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    lat = {q: float(v) * scale[u] for q, v, u in _WRK_LAT.findall(out)}
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    done = re.search(r"(\d+) requests in", out)
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors:.*", out)
+    return {
+        "req_per_s": float(rps.group(1)) if rps else float("nan"),
+        "p50_ms": lat.get("50", float("nan")),
+        "p99_ms": lat.get("99", float("nan")),
+        "non_2xx": float(bad.group(1)) if bad else 0.0,
+        "requests": float(done.group(1)) if done else 0.0,
+        "socket_errors": 1.0 if errors else 0.0,
+    }

@@ -53,7 +53,6 @@ import asyncio
 import json
 import os
 import random
-import re
 import shutil
 import statistics
 import subprocess
@@ -83,7 +82,7 @@ from app.services.inbox_queue import list_inbox
 from app.services.questionnaires import assign, load_definition
 from app.settings import load_settings
 from bench.api import _drop_schema, _rss_peak_mb
-from bench.common import DemoServer, demo_files, machine, percentile, report
+from bench.common import DemoServer, demo_files, machine, percentile, report, wrk
 from bench.gateway import _cpu_ticks
 from bench.summary import _connection_types, _gp_principal, _sequential, _SqlTimer
 from mobile_api.runtime import Runtime
@@ -374,30 +373,6 @@ def _spread(values: list[float]) -> str:
 # --------------------------------------------------------------------------- the inbox
 
 
-_WRK_LAT = re.compile(r"^\s*(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
-
-
-def _wrk(url: str, token: str | None, connections: int, seconds: int) -> dict[str, float]:
-    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url]
-    if token:
-        cmd[1:1] = ["-H", f"Authorization: Bearer {token}"]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-    lat = {q: float(v) * scale[u] for q, v, u in _WRK_LAT.findall(out)}
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    done = re.search(r"(\d+) requests in", out)
-    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    errors = re.search(r"Socket errors:.*", out)
-    return {
-        "req_per_s": float(rps.group(1)) if rps else float("nan"),
-        "p50_ms": lat.get("50", float("nan")),
-        "p99_ms": lat.get("99", float("nan")),
-        "non_2xx": float(bad.group(1)) if bad else 0.0,
-        "requests": float(done.group(1)) if done else 0.0,
-        "socket_errors": 1.0 if errors else 0.0,
-    }
-
-
 async def _in_process(env: dict[str, str], rounds: int, engine: str) -> None:
     """`list_inbox` in its transaction, no HTTP; then its SQL per statement."""
     runtime = await Runtime.open(load_settings(env))
@@ -586,7 +561,7 @@ def _inbox_http(server: DemoServer, engine: str, args: argparse.Namespace) -> bo
                     ("baseline GET /health/live", "/health/live", None),
                     ("GET /v1/clinician/inbox", "/v1/clinician/inbox", gp),
                 ):
-                    got = _wrk(base + path, token, args.wrk_connections, args.wrk_seconds)
+                    got = wrk(base + path, token, args.wrk_connections, args.wrk_seconds)
                     report(
                         f"[{engine}] wrk run {n + 1}: {name}, {args.wrk_connections} connections,"
                         f" {args.wrk_seconds} s",

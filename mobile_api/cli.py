@@ -19,6 +19,7 @@ from app.domain.identity import Role
 from app.errors import DomainError, Invalid
 from app.services import audit as audit_service
 from app.services.accounts import ensure_citizen, resolve_principal
+from app.services.auth import open_session
 from app.services.demo import seed_demo
 from app.settings import Settings, load_settings
 from mobile_api.logs import configure_logging
@@ -87,7 +88,11 @@ def cmd_token(args: argparse.Namespace) -> int:
             if role is Role.CITIZEN:
                 await ensure_citizen(uow, runtime.clock, runtime.vault, subject=args.subject)
             await resolve_principal(uow, role, args.subject)
-        token, ttl = runtime.signer.mint(role=role, subject=args.subject)
+            if role is Role.GATEWAY:
+                token, ttl = runtime.signer.mint(role=role, subject=args.subject)
+            else:  # a session like a login's, so logout and the per-request check apply
+                pair = await open_session(runtime.auth, uow, role, args.subject)
+                token, ttl = pair.access_token, pair.expires_in
         return TokenOut(token, "Bearer", ttl, role.value, args.subject)
 
     _emit(asyncio.run(_with_runtime(settings, work)))

@@ -44,6 +44,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "invalid-token": ("Ugyldigt login", "Invalid credentials"),
     "token-expired": ("Dit login er udløbet", "Your login has expired"),
     "token-reused": ("Sessionen er afsluttet", "The session has ended"),
+    "session-ended": ("Du er logget ud", "You are logged out"),
     "invalid-id-token": ("Login blev afvist", "Login was refused"),
     "insufficient-assurance": ("Login-sikringsniveauet er for lavt", "Login assurance too low"),
     "unknown-subject": ("Ukendt bruger", "Unknown user"),

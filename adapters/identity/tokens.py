@@ -15,6 +15,7 @@ import jwt
 from adapters.identity.keys import KeyRing
 from app.domain.identity import Role
 from app.errors import Unauthenticated
+from app.ports import AccessClaims
 
 __all__ = ["JwtSigner"]
 
@@ -40,13 +41,13 @@ class JwtSigner:
         self._audience = audience
         self._ttl = ttl_seconds
         self._leeway = leeway_seconds
-        #: token -> (role, subject, exp, kid): an ES256 check costs most of an
-        #: authenticated request, and a token's signature cannot change. Revocation does
-        #: not depend on this: the caller is looked up in the store on every request.
-        self._verified: dict[str, tuple[Role, str, float, str]] = {}
+        #: token -> (claims, exp, kid): an ES256 check costs most of an authenticated
+        #: request, and a token's signature cannot change. Revocation does not depend on
+        #: this: the caller and the session are looked up in the store on every request.
+        self._verified: dict[str, tuple[AccessClaims, float, str]] = {}
 
-    def mint(self, *, role: Role, subject: str) -> tuple[str, int]:
-        """A signed token and its lifetime in seconds."""
+    def mint(self, *, role: Role, subject: str, session: str | None = None) -> tuple[str, int]:
+        """A signed token and its lifetime in seconds; `session` goes in the `sid` claim."""
         now = int(time.time())
         claims: dict[str, Any] = {
             "iss": self._issuer,
@@ -57,29 +58,30 @@ class JwtSigner:
             "exp": now + self._ttl,
             "jti": secrets.token_urlsafe(12),
         }
+        if session is not None:
+            claims["sid"] = session
         key = self._ring.current
         token = jwt.encode(
             claims, key.private_key, algorithm="ES256", headers={"kid": key.kid, "typ": "at+jwt"}
         )
         return token, self._ttl
 
-    def verify(self, token: str) -> tuple[Role, str]:
-        """The role and subject of a valid token; Unauthenticated with the reason otherwise."""
+    def verify(self, token: str) -> AccessClaims:
+        """The claims of a valid token; Unauthenticated with the reason otherwise."""
         known = self._verified.get(token)
         if known is not None:
-            role, subject, exp, kid = known
+            found, exp, kid = known
             if time.time() < exp + self._leeway and self._ring.get(kid) is not None:
-                return role, subject
+                return found
             del self._verified[token]
-        role, subject = self._verify(token)
+        found, exp = self._verify(token)
         if len(self._verified) >= _REMEMBERED:
             self._verified.clear()
-        claims = jwt.decode(token, options={"verify_signature": False})
         kid = jwt.get_unverified_header(token)["kid"]
-        self._verified[token] = (role, subject, float(claims["exp"]), kid)
-        return role, subject
+        self._verified[token] = (found, exp, kid)
+        return found
 
-    def _verify(self, token: str) -> tuple[Role, str]:
+    def _verify(self, token: str) -> tuple[AccessClaims, float]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError as exc:
@@ -117,4 +119,7 @@ class JwtSigner:
         subject = claims["sub"]
         if not isinstance(subject, str) or not subject:
             raise Unauthenticated("the access token has no subject", kind="invalid-token")
-        return role, subject
+        session = claims.get("sid")
+        if session is not None and (not isinstance(session, str) or not session):
+            raise Unauthenticated("the access token's session is malformed", kind="invalid-token")
+        return AccessClaims(role=role, subject=subject, session=session), float(claims["exp"])

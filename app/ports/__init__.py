@@ -48,6 +48,7 @@ from app.ports.reminders import (
 )
 
 __all__ = [
+    "AccessClaims",
     "AppointmentRepository",
     "AuditRepository",
     "BlobStore",
@@ -177,6 +178,7 @@ class RefreshTokenRepository(Protocol):
     async def get(self, token_hash: str) -> RefreshTokenRecord | None: ...
     async def mark_used(self, token_hash: str, at: datetime) -> bool: ...
     async def revoke_family(self, family_id: str, at: datetime) -> None: ...
+    async def session_ended(self, family_id: str) -> bool: ...
 
 
 class SlotRepository(Protocol):
@@ -513,12 +515,19 @@ class UnitOfWork(Protocol):
 
 
 class Store(Protocol):
-    """A database: hands out units of work; commits on success, rolls back on error."""
+    """A database: hands out units of work; commits on success, rolls back on error.
+
+    `glance` is a read with no transaction around it: each query sees what is committed
+    when it runs, with no snapshot across queries. It is for the caller check every
+    request makes (one or two lookups by key), where BEGIN and ROLLBACK would cost
+    more than the lookups themselves.
+    """
 
     dialect: str
 
     def transaction(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
     def read(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
+    def glance(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
     async def ping(self) -> None: ...
     async def close(self) -> None: ...
 
@@ -538,11 +547,25 @@ class IdTokenVerifier(Protocol):
     async def verify(self, id_token: str, *, nonce: str) -> IdTokenClaims: ...
 
 
+class AccessClaims(msgspec.Struct, frozen=True, kw_only=True):
+    """What a verified access token says: who, in which role, and in which session.
+
+    `session` is the refresh-token family a login started; it is checked on every
+    request, so logging out ends the access tokens already handed out too. Gateway
+    tokens and the operator's `minlaege token` have none (a gateway is checked by its
+    own row).
+    """
+
+    role: Role
+    subject: str
+    session: str | None = None
+
+
 class TokenSigner(Protocol):
     """Mints and checks our own short-lived access tokens."""
 
-    def mint(self, *, role: Role, subject: str) -> tuple[str, int]: ...
-    def verify(self, token: str) -> tuple[Role, str]: ...
+    def mint(self, *, role: Role, subject: str, session: str | None = None) -> tuple[str, int]: ...
+    def verify(self, token: str) -> AccessClaims: ...
 
 
 class CprVault(Protocol):

@@ -9,12 +9,19 @@ from app.domain.ids import new_id
 from app.domain.people import Citizen, Language, normalise_cpr
 from app.domain.time import valid_timezone
 from app.errors import Invalid, NotFound, Unauthenticated
-from app.ports import Clock, CprVault, UnitOfWork
+from app.ports import AccessClaims, Clock, CprVault, UnitOfWork
 from app.services.inbox import refresh_measurements
 from app.services.ingest import rezone
 from app.services.vaccinations import remind_instant
 
-__all__ = ["ProfileChange", "ensure_citizen", "resolve_principal", "update_profile"]
+__all__ = [
+    "Caller",
+    "ProfileChange",
+    "ensure_citizen",
+    "resolve_caller",
+    "resolve_principal",
+    "update_profile",
+]
 
 
 async def ensure_citizen(
@@ -65,28 +72,41 @@ async def ensure_citizen(
     return found
 
 
-async def resolve_principal(uow: UnitOfWork, role: Role, subject: str) -> Principal:
-    """Turn a verified token's role and subject into the caller, or refuse.
+class Caller(msgspec.Struct, frozen=True, kw_only=True):
+    """The caller of a request, and, for a citizen, their own record as read then."""
 
-    Looked up on every request, so a removed clinician or a revoked gateway is refused at
-    once, not when its token expires.
+    principal: Principal
+    citizen: Citizen | None = None
+
+
+async def resolve_caller(uow: UnitOfWork, claims: AccessClaims) -> Caller:
+    """Turn a verified token's claims into the caller, or refuse.
+
+    Looked up on every request, so a logged-out session, a removed clinician or a
+    revoked gateway is refused at once on every node, not when its token expires. The
+    citizen's record comes along so a handler that shows it (`GET /v1/me`) need not
+    read it again.
     """
+    if claims.session is not None and await uow.refresh_tokens.session_ended(claims.session):
+        raise Unauthenticated("this session has ended: log in again", kind="session-ended")
+    role, subject = claims.role, claims.subject
     if role is Role.CITIZEN:
         citizen = await uow.citizens.by_subject(subject)
         if citizen is None:
             raise Unauthenticated("no citizen has this login", kind="unknown-subject")
-        return Principal(
+        principal = Principal(
             role=role,
             subject=subject,
             id=citizen.id,
             name=citizen.name,
             clinic_id=citizen.clinic_id,
         )
+        return Caller(principal=principal, citizen=citizen)
     if role is Role.CLINICIAN:
         clinician = await uow.clinicians.by_subject(subject)
         if clinician is None:
             raise Unauthenticated("no clinician has this login", kind="unknown-subject")
-        return Principal(
+        principal = Principal(
             role=role,
             subject=subject,
             id=clinician.id,
@@ -94,12 +114,24 @@ async def resolve_principal(uow: UnitOfWork, role: Role, subject: str) -> Princi
             clinic_id=clinician.clinic_id,
             staff_role=clinician.role,
         )
+        return Caller(principal=principal)
     gateway = await uow.gateways.get(subject)
     if gateway is None or not gateway.active:
         raise Unauthenticated("this gateway is unknown or revoked", kind="gateway-revoked")
-    return Principal(
-        role=role, subject=subject, id=gateway.id, name=gateway.name, citizen_id=gateway.citizen_id
+    return Caller(
+        principal=Principal(
+            role=role,
+            subject=subject,
+            id=gateway.id,
+            name=gateway.name,
+            citizen_id=gateway.citizen_id,
+        )
     )
+
+
+async def resolve_principal(uow: UnitOfWork, role: Role, subject: str) -> Principal:
+    """The caller named by a role and subject, outside any session (a link, the CLI)."""
+    return (await resolve_caller(uow, AccessClaims(role=role, subject=subject))).principal
 
 
 class ProfileChange(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

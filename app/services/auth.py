@@ -27,7 +27,7 @@ from app.ports import (
 )
 from app.services.accounts import ensure_citizen
 
-__all__ = ["AuthContext", "TokenPair", "login", "logout", "refresh"]
+__all__ = ["AuthContext", "TokenPair", "login", "logout", "open_session", "refresh"]
 
 
 class AuthContext(msgspec.Struct, frozen=True, kw_only=True):
@@ -58,7 +58,7 @@ def _hash(token: str) -> str:
 async def _issue(
     ctx: AuthContext, uow: UnitOfWork, role: Role, subject: str, family_id: str
 ) -> TokenPair:
-    access, ttl = ctx.signer.mint(role=role, subject=subject)
+    access, ttl = ctx.signer.mint(role=role, subject=subject, session=family_id)
     refresh_token = secrets.token_urlsafe(32)
     now = ctx.clock.now()
     await uow.refresh_tokens.add(
@@ -90,7 +90,12 @@ async def login(ctx: AuthContext, *, role: Role, id_token: str, nonce: str) -> T
             raise Unauthenticated(
                 "this person is not registered as a clinician at any clinic", kind="unknown-subject"
             )
-        return await _issue(ctx, uow, role, claims.subject, new_id())
+        return await open_session(ctx, uow, role, claims.subject)
+
+
+async def open_session(ctx: AuthContext, uow: UnitOfWork, role: Role, subject: str) -> TokenPair:
+    """A new session (refresh-token family) for a caller already known to be who they are."""
+    return await _issue(ctx, uow, role, subject, new_id())
 
 
 async def refresh(ctx: AuthContext, refresh_token: str) -> TokenPair:
@@ -115,7 +120,8 @@ async def refresh(ctx: AuthContext, refresh_token: str) -> TokenPair:
 
 
 async def logout(ctx: AuthContext, refresh_token: str) -> None:
-    """End the session: the refresh token and every one rotated from it stop working."""
+    """End the session: the refresh token, every one rotated from it, and every access
+    token minted in the session stop working (the session is checked on each request)."""
     async with ctx.store.transaction() as uow:
         record = await uow.refresh_tokens.get(_hash(refresh_token))
         if record is not None:

@@ -125,6 +125,11 @@ class PostgresStore:
         async with self._pool.acquire() as conn, conn.transaction(readonly=True):
             yield SqlUnitOfWork(PostgresConnection(conn))
 
+    @asynccontextmanager
+    async def glance(self) -> AsyncIterator[UnitOfWork]:
+        async with self._pool.acquire() as conn:
+            yield SqlUnitOfWork(PostgresConnection(conn))
+
     async def ping(self) -> None:
         async with self._pool.acquire() as conn:
             await conn.fetchval("SELECT 1")

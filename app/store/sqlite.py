@@ -166,6 +166,16 @@ class SqliteStore:
         finally:
             self._readers.put_nowait(conn)
 
+    @asynccontextmanager
+    async def glance(self) -> AsyncIterator[UnitOfWork]:
+        # the connection is in autocommit (isolation_level=None): each SELECT is its
+        # own read, one trip to the connection's thread instead of three
+        conn = await self._readers.get()
+        try:
+            yield self._uows[id(conn)]
+        finally:
+            self._readers.put_nowait(conn)
+
     async def ping(self) -> None:
         conn = await self._readers.get()
         try:

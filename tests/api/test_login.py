@@ -177,6 +177,60 @@ async def test_logout_revokes_the_refresh_token(api: Api, provider: LoopbackProv
     assert unknown.status_code == 401
 
 
+async def test_logout_ends_the_sessions_access_tokens_at_once(
+    api: Api, provider: LoopbackProvider
+) -> None:
+    """An access token minted before logout is refused on its next request, not when it
+    expires; another session of the same person (another phone) goes on working."""
+    pair = (await _login(api, provider.id_token())).json()
+    other = (await _login(api, provider.id_token())).json()
+    rotated = (
+        await api.client.post("/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    ).json()
+
+    def bearer(p: dict[str, str]) -> dict[str, str]:
+        return {"Authorization": f"Bearer {p['access_token']}"}
+
+    for p in (pair, rotated, other):
+        assert (await api.client.get("/v1/me", headers=bearer(p))).status_code == 200
+    out = await api.client.post("/v1/auth/logout", json={"refresh_token": rotated["refresh_token"]})
+    assert out.status_code == 204
+    for p in (pair, rotated):  # both access tokens of the ended session, old and new
+        refused = await api.client.get("/v1/me/notices", headers=bearer(p))
+        assert (refused.status_code, refused.json()["type"]) == (401, PROBLEMS + "session-ended")
+    assert (await api.client.get("/v1/me", headers=bearer(other))).status_code == 200
+
+
+async def test_a_reused_refresh_token_ends_the_access_tokens_too(
+    api: Api, provider: LoopbackProvider
+) -> None:
+    first = (await _login(api, provider.id_token())).json()
+    thief = (
+        await api.client.post("/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    ).json()
+    headers = {"Authorization": f"Bearer {thief['access_token']}"}
+    assert (await api.client.get("/v1/me", headers=headers)).status_code == 200
+    reuse = await api.client.post(
+        "/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}
+    )
+    assert reuse.status_code == 401
+    refused = await api.client.get("/v1/me", headers=headers)
+    assert (refused.status_code, refused.json()["type"]) == (401, PROBLEMS + "session-ended")
+
+
+async def test_a_clinicians_logout_ends_their_access_token(
+    api: Api, provider: LoopbackProvider
+) -> None:
+    pair = (
+        await _login(api, provider.id_token(sub=api.demo.clinician.subject), role="clinician")
+    ).json()
+    headers = {"Authorization": f"Bearer {pair['access_token']}"}
+    assert (await api.client.get("/v1/clinician/inbox", headers=headers)).status_code == 200
+    await api.client.post("/v1/auth/logout", json={"refresh_token": pair["refresh_token"]})
+    refused = await api.client.get("/v1/clinician/inbox", headers=headers)
+    assert (refused.status_code, refused.json()["type"]) == (401, PROBLEMS + "session-ended")
+
+
 async def test_login_without_a_configured_provider_is_refused(api: Api) -> None:
     api.runtime.verifier = None
     r = await _login(api, "x.y.z")

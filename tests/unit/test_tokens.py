@@ -16,6 +16,7 @@ from adapters.identity.keys import KeyRing, SigningKey, generate_key
 from adapters.identity.tokens import JwtSigner
 from app.domain.identity import Role
 from app.errors import Unauthenticated
+from app.ports import AccessClaims
 
 ISS, AUD = "https://minlaege.test", "minlaege-api"
 
@@ -48,7 +49,7 @@ def _claims(**over: object) -> dict[str, object]:
 def test_minted_token_verifies_to_role_and_subject(signer: JwtSigner) -> None:
     token, ttl = signer.mint(role=Role.CLINICIAN, subject="dr-k")
     assert ttl == 600
-    assert signer.verify(token) == (Role.CLINICIAN, "dr-k")
+    assert signer.verify(token) == AccessClaims(role=Role.CLINICIAN, subject="dr-k")
     assert jwt.get_unverified_header(token)["alg"] == "ES256"
 
 
@@ -153,7 +154,7 @@ def test_rotation_keeps_old_tokens_valid_and_signs_with_the_new_key(tmp_path: Pa
     assert rotated.current.kid == newest.kid
     assert {k["kid"] for k in rotated.jwks()["keys"]} == {first.current.kid, newest.kid}
     signer = JwtSigner(rotated, issuer=ISS, audience=AUD, ttl_seconds=60)
-    assert signer.verify(old_token) == (Role.CITIZEN, "anna")
+    assert signer.verify(old_token) == AccessClaims(role=Role.CITIZEN, subject="anna")
     new_token, _ = signer.mint(role=Role.CITIZEN, subject="anna")
     assert jwt.get_unverified_header(new_token)["kid"] == newest.kid
 
@@ -167,3 +168,12 @@ def test_jwks_has_no_private_parts(ring: KeyRing) -> None:
 def test_production_refuses_to_invent_keys(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no signing keys"):
         KeyRing.load(tmp_path / "empty", create=False)
+
+
+def test_a_session_rides_in_the_sid_claim_and_comes_back(signer: JwtSigner) -> None:
+    token, _ = signer.mint(role=Role.CITIZEN, subject="anna", session="fam-1")
+    assert jwt.decode(token, options={"verify_signature": False})["sid"] == "fam-1"
+    for _ in range(2):  # verified, then remembered
+        assert signer.verify(token) == AccessClaims(
+            role=Role.CITIZEN, subject="anna", session="fam-1"
+        )

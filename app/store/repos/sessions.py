@@ -66,3 +66,15 @@ class SqlRefreshTokens:
             "UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL",
             (to_ms(at), family_id),
         )
+
+    async def session_ended(self, family_id: str) -> bool:
+        """True once the family is revoked (logout, or a reused refresh token).
+
+        Revoking marks every token of the family, so one revoked row is enough; the
+        family index makes this a lookup by key on every authenticated request.
+        """
+        row = await self._c.fetchone(
+            "SELECT 1 FROM refresh_tokens WHERE family_id = ? AND revoked_at IS NOT NULL LIMIT 1",
+            (family_id,),
+        )
+        return row is not None
