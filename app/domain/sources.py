@@ -8,7 +8,13 @@ import msgspec
 
 from app.domain.samples import SourceKind
 
-__all__ = ["DEFAULT_KIND_ORDER", "StoredSource", "ranked"]
+__all__ = [
+    "DEFAULT_KIND_ORDER",
+    "SAME_READING_MS",
+    "SAME_READING_RELATIVE",
+    "StoredSource",
+    "ranked",
+]
 
 #: wrist-worn first, then the phone, then home devices, then other apps and manual entry
 DEFAULT_KIND_ORDER: dict[str, int] = {
@@ -17,6 +23,14 @@ DEFAULT_KIND_ORDER: dict[str, int] = {
     SourceKind.DEVICE: 2,
     SourceKind.OTHER: 3,
 }
+
+#: Discrete readings (a weighing, a blood pressure, a pulse) of one metric from two
+#: sources that start within this many milliseconds of each other ...
+SAME_READING_MS = 5_000
+#: ... and whose values differ by at most this fraction are one reading seen twice (the
+#: same Withings weighing synced through Apple Health and fetched from Withings' cloud):
+#: it counts once, as the reading of the higher-ranked source (ADR 0027).
+SAME_READING_RELATIVE = 0.001
 
 
 class StoredSource(msgspec.Struct, frozen=True, kw_only=True):

@@ -6,7 +6,7 @@ PostgreSQL or a fake without knowing which.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Sequence
+from collections.abc import AsyncIterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -409,7 +409,11 @@ class SampleRepository(Protocol):
         self, citizen_id: str, metric: str, start_from: int, start_before: int
     ) -> list[tuple[int, int, float, int, str]]: ...
     async def stats_by_day(
-        self, citizen_id: str, metric: str, days: Sequence[tuple[str, int, int]]
+        self,
+        citizen_id: str,
+        metric: str,
+        days: Sequence[tuple[str, int, int]],
+        ranks: Mapping[int, int],
     ) -> dict[str, tuple[int, float, float, float, str]]: ...
 
 
@@ -472,7 +476,11 @@ class GatewayIORepository(Protocol):
         ...
 
     async def day_stats(
-        self, citizen_id: str, metric: str, days: Sequence[tuple[str, int, int]]
+        self,
+        citizen_id: str,
+        metric: str,
+        days: Sequence[tuple[str, int, int]],
+        ranks: Mapping[int, int],
     ) -> dict[str, tuple[int, float, float, float, str]]: ...
 
 

@@ -32,6 +32,7 @@ from app.domain.people import Gateway
 from app.domain.plausibility import check
 from app.domain.readings import Decoded, DeviceInfo, GatewayReading, reading_time
 from app.domain.samples import Sample, Source, SourceKind
+from app.domain.sources import ranked
 from app.domain.time import DEFAULT_TIMEZONE, local_day_bounds
 from app.errors import Invalid, Unauthenticated
 from app.ports import (
@@ -557,6 +558,7 @@ async def _roll_up(
     `reroll`.
     """
     by_metric: dict[Metric, list[str]] = {}
+    ranks: dict[int, int] | None = None  # read once, when a day must be aggregated again
     for metric, day in added:
         by_metric.setdefault(metric, []).append(day)
     for metric, day_list in by_metric.items():
@@ -573,7 +575,17 @@ async def _roll_up(
         for day in day_list:
             stats = added[metric, day]
             old = stored.get(day)
-            if not exact or (old is not None and not _extendable(old)):
+            # a day another source also feeds may hold the same reading twice (ADR 0027):
+            # aggregated again, copies left out, rather than extended
+            mixed = old is not None and bool(
+                set(old.sources.split(",")) - {"", *map(str, stats.sources)}
+            )
+            if (
+                not exact
+                or mixed
+                or len(stats.sources) > 1
+                or (old is not None and not _extendable(old))
+            ):
                 again.append((day, *bounds[day]))
                 continue
             if old is not None:
@@ -590,8 +602,13 @@ async def _roll_up(
                 )
             rows.append(stats.row(day))
         if again:
+            if ranks is None:
+                ranks = {
+                    src.source_no: i
+                    for i, src in enumerate(ranked(await uow.sources.for_citizen(citizen_id)))
+                }
             for day, (n, low, high, total, used) in (
-                await log.day_stats(citizen_id, metric.value, again)
+                await log.day_stats(citizen_id, metric.value, again, ranks)
             ).items():
                 sources = {int(x) for x in used.split(",")}
                 rows.append(_DayStats(n, low, high, total, sources).row(day))

@@ -270,7 +270,7 @@ async def _roll_chunk(
         # count/min/max/mean: the database aggregates, no sample crosses into Python
         out: list[DailyRow] = []
         got = await uow.samples.stats_by_day(
-            citizen_id, metric.value, [(d.isoformat(), lo, hi) for d, lo, hi in chunk]
+            citizen_id, metric.value, [(d.isoformat(), lo, hi) for d, lo, hi in chunk], ranks
         )
         for day, _, _ in chunk:
             if (found := got.get(day.isoformat())) is not None:

@@ -126,7 +126,7 @@ async def list_sources(uow: UnitOfWork, citizen_id: str) -> list[SourceView]:
 async def reorder_sources(
     uow: UnitOfWork, citizen_id: str, order: SourceOrder, *, clock: Clock | None = None
 ) -> list[SourceView]:
-    """Set the citizen's order and re-roll every day of every cumulative metric."""
+    """Set the citizen's order and re-roll every day of every metric."""
     known = {s.key for s in await uow.sources.for_citizen(citizen_id)}
     unknown = [k for k in order.order if k not in known]
     if unknown:
@@ -135,9 +135,10 @@ async def reorder_sources(
         raise Invalid("a source is listed twice")
     await uow.sources.set_priorities(citizen_id, order.order)
     local: dict[Metric, list[date]] = {}
-    for metric, info in METRICS.items():
-        if info.kind is not MetricKind.DISCRETE:
-            days = await uow.daily.days(citizen_id, metric.value)
+    for metric in METRICS:
+        # discrete days too: the order decides whose copy of a reading two sources
+        # hold stays (ADR 0027), and the roll-up lists only the sources that count
+        if days := await uow.daily.days(citizen_id, metric.value):
             local[metric] = [date.fromisoformat(d) for d in days]
     await reroll(uow, citizen_id, local=local)
     if clock is not None:

@@ -31,7 +31,6 @@ from app.domain.metrics import METRICS
 from app.domain.people import Citizen
 from app.ports import Store
 from app.store import open_store
-from app.store.repos import wearables
 from app.store.repos.wearables import SqlSamples
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
@@ -129,8 +128,8 @@ async def test_streamed_day_stats_are_the_grouped_ones_to_the_bit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """SQLite's per-day aggregates without GROUP BY give the grouped query's figures,
-    the mean included to the last bit (sums per source, added in source order); a day fed
-    by more sources than the CASE sums take falls back to the grouped query."""
+    the mean included to the last bit: one-source days from the streamed sums, days fed
+    by several sources summed per source and added in source order, copies left out."""
     store = await _open(tmp_path / "stats.db")
     rng = random.Random(5)
     day = 86_400_000
@@ -145,14 +144,13 @@ async def test_streamed_day_stats_are_the_grouped_ones_to_the_bit(
             samples = uow.samples
             assert isinstance(samples, SqlSamples)
             await samples.insert(rows)
-            streamed = await samples.stats_by_day("c1", "blood_glucose", days)
-            grouped = await samples._stats_by_day_grouped("c1", "blood_glucose", days)
-            monkeypatch.setattr(wearables, "_CASE_SOURCES", 2)
-            fallback = await samples.stats_by_day("c1", "blood_glucose", days)
+            streamed = await samples.stats_by_day("c1", "blood_glucose", days, {})
+            monkeypatch.setattr(samples, "_stats_by_day_streamed", samples._stats_by_day_grouped)
+            grouped = await samples.stats_by_day("c1", "blood_glucose", days, {})
     finally:
         await store.close()
     assert sorted(streamed) == ["d0", "d1", "d2", "d3", "d4"]
-    assert streamed == grouped == fallback
+    assert streamed == grouped
     assert streamed["d0"][4] == "1,2,7" and streamed["d4"][4] == "4"
 
 

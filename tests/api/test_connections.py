@@ -317,11 +317,6 @@ async def test_disconnect(api: Api, withings: FakeWithings) -> None:
     assert r.json()["days"][0]["count"] == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="no cross-source rule for discrete metrics yet: §4's same-sample key includes"
-    " the source, and discrete roll-ups count every source (ADR 0021, 'What is missing')",
-)
 async def test_same_weighing_via_apple_health_and_withings_counts_once(
     api: Api, withings: FakeWithings
 ) -> None:

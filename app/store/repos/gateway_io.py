@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
 
 from app.domain.time import to_ms
 from app.ports import ReadingLogKey, ReadingLogRow
 from app.store.db import Connection
+from app.store.repos.same_reading import distinct_readings_by_day
 
 __all__ = ["SqlGatewayIO"]
 
@@ -135,30 +136,22 @@ class SqlGatewayIO:
             )
 
     async def day_stats(
-        self, citizen_id: str, metric: str, days: Sequence[tuple[str, int, int]]
+        self,
+        citizen_id: str,
+        metric: str,
+        days: Sequence[tuple[str, int, int]],
+        ranks: Mapping[int, int],
     ) -> dict[str, tuple[int, float, float, float, str]]:
         """count, min, max, sum and the sources (comma-separated) of samples starting in
-        each (day, start, end) window; days without samples are left out.
+        each (day, start, end) window, with copies of one reading through two sources
+        counted once (ADR 0027); days without samples are left out.
 
         The sum, not the mean, is what lets the next batch extend the day exactly. Per
         source, then added in source order, as `SqlSamples.stats_by_day` does, so the mean
         is the same float that a full re-roll computes.
         """
-        out: dict[str, tuple[int, float, float, float, str]] = {}
-        for day, lo, hi in days:
-            rows = await self._c.fetchall(
-                "SELECT source_no, COUNT(*), MIN(value), MAX(value), SUM(value) FROM samples"
-                " WHERE citizen_id = ? AND metric = ? AND start_ms >= ? AND start_ms < ?"
-                " GROUP BY source_no ORDER BY source_no",
-                (citizen_id, metric, lo, hi),
-            )
-            if not rows:
-                continue
-            count, low, high, total = 0, float(rows[0][2]), float(rows[0][3]), 0.0
-            for r in rows:
-                count += int(r[1])
-                low = min(low, float(r[2]))
-                high = max(high, float(r[3]))
-                total += float(r[4])
-            out[day] = (count, low, high, total, ",".join(str(int(r[0])) for r in rows))
-        return out
+        found = await distinct_readings_by_day(self._c, citizen_id, metric, days, ranks)
+        return {
+            day: (n, low, high, total, ",".join(map(str, numbers)))
+            for day, (n, low, high, total, numbers) in found.items()
+        }

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from app.domain.sources import StoredSource
 from app.domain.time import to_ms
 from app.ports import DailyRow, SampleRow
 from app.store.db import Connection
+from app.store.repos.same_reading import DayStats, distinct_readings_by_day
 
 __all__ = ["SqlDaily", "SqlSamples", "SqlSources"]
 
@@ -22,9 +23,6 @@ _SAMPLE_COLUMNS = (
     "stage",
     "external_id",
 )
-#: sources of one day that `SqlSamples.stats_by_day` sums with CASE on SQLite; beyond it
-#: the grouped query
-_CASE_SOURCES = 64
 _SAMPLE_PG_TYPES = ("text", "text", "bigint", "integer", "bigint", "float8", "text", "text")
 
 
@@ -103,57 +101,69 @@ class SqlSamples:
         return str(row[0]), int(row[1]), int(row[2])
 
     async def stats_by_day(
-        self, citizen_id: str, metric: str, days: Sequence[tuple[str, int, int]]
+        self,
+        citizen_id: str,
+        metric: str,
+        days: Sequence[tuple[str, int, int]],
+        ranks: Mapping[int, int],
     ) -> dict[str, tuple[int, float, float, float, str]]:
         """count, min, max, mean and the sources (comma-separated source numbers) per
-        (day, start, end) window; days without samples are left out."""
+        (day, start, end) window; days without samples are left out.
+
+        A day fed by more than one source is aggregated again with copies of one reading
+        left out (`same_reading`, ADR 0027); `ranks` (source number → rank, best 0)
+        decides whose copy stays."""
         if not days:
             return {}
         if self._c.dialect == "sqlite":
-            return await self._stats_by_day_streamed(citizen_id, metric, days)
-        return await self._stats_by_day_grouped(citizen_id, metric, days)
+            found = await self._stats_by_day_streamed(citizen_id, metric, days)
+        else:
+            found = await self._stats_by_day_grouped(citizen_id, metric, days)
+        mixed = [(d, lo, hi) for d, lo, hi in days if d in found and len(found[d][4]) > 1]
+        found.update(await distinct_readings_by_day(self._c, citizen_id, metric, mixed, ranks))
+        return {
+            day: (n, low, high, total / n, ",".join(map(str, numbers)))
+            for day, (n, low, high, total, numbers) in found.items()
+        }
 
     async def _stats_by_day_grouped(
         self, citizen_id: str, metric: str, days: Sequence[tuple[str, int, int]]
-    ) -> dict[str, tuple[int, float, float, float, str]]:
+    ) -> dict[str, DayStats]:
+        """PostgreSQL hashes the groups: one statement for all the days."""
         values = ", ".join("(CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT))" for _ in days)
         params: list[object] = [p for d in days for p in d]
         rows = await self._c.fetchall(
             f"WITH d(day, lo, hi) AS (VALUES {values})"
             " SELECT d.day, s.source_no, COUNT(*), MIN(s.value), MAX(s.value), SUM(s.value)"
             " FROM d JOIN samples s ON s.citizen_id = ? AND s.metric = ?"
-            " AND s.start_ms >= d.lo AND s.start_ms < d.hi GROUP BY d.day, s.source_no",
+            " AND s.start_ms >= d.lo AND s.start_ms < d.hi"
+            " GROUP BY d.day, s.source_no ORDER BY d.day, s.source_no",
             (*params, citizen_id, metric),
         )
-        acc: dict[str, list[float]] = {}
-        sources: dict[str, list[int]] = {}
+        found: dict[str, DayStats] = {}
         for r in rows:
             day, n, low, high, total = str(r[0]), int(r[2]), float(r[3]), float(r[4]), float(r[5])
-            sources.setdefault(day, []).append(int(r[1]))
-            a = acc.get(day)
+            a = found.get(day)
             if a is None:
-                acc[day] = [n, low, high, total]
+                found[day] = (n, low, high, total, [int(r[1])])
             else:
-                a[0] += n
-                a[1] = min(a[1], low)
-                a[2] = max(a[2], high)
-                a[3] += total
-        return {
-            day: (int(a[0]), a[1], a[2], a[3] / a[0], ",".join(map(str, sorted(sources[day]))))
-            for day, a in acc.items()
-        }
+                found[day] = (
+                    a[0] + n,
+                    min(a[1], low),
+                    max(a[2], high),
+                    a[3] + total,
+                    [*a[4], int(r[1])],
+                )
+        return found
 
     async def _stats_by_day_streamed(
         self, citizen_id: str, metric: str, days: Sequence[tuple[str, int, int]]
-    ) -> dict[str, tuple[int, float, float, float, str]]:
+    ) -> dict[str, DayStats]:
         """SQLite sorts every row of a GROUP BY before it aggregates (a temp B-tree as
         large as all the days' samples), so here each day is an aggregate without GROUP BY
         that streams over the primary key: memory does not grow with the samples a day
-        holds. PostgreSQL hashes the groups and keeps the grouped query.
-
-        The sum is added up per source and then in source order, as the grouped query
-        does, so the mean is the same float: one statement for all the days, and a second
-        for the days that more than one source fed (a handful of CASE sums each)."""
+        holds. The sums of days fed by more than one source are not used: those days are
+        aggregated again per source without copies (`stats_by_day`)."""
         where = (
             " FROM samples WHERE citizen_id = ? AND metric = ? AND start_ms >= ? AND start_ms < ?"
         )
@@ -170,34 +180,12 @@ class SqlSamples:
             ),
             params,
         )
-        found: dict[str, tuple[int, float, float, float, list[int]]] = {}
+        found: dict[str, DayStats] = {}
         for day, n, low, high, total, sources in rows:
             if n:
                 numbers = sorted(int(x) for x in str(sources).split(","))
                 found[str(day)] = (int(n), float(low), float(high), float(total), numbers)
-        mixed = [(d, lo, hi) for d, lo, hi in days if d in found and len(found[d][4]) > 1]
-        if mixed:
-            width = max(len(found[d][4]) for d, _, _ in mixed)
-            if width > _CASE_SOURCES:  # only a hostile file feeds a day from so many
-                return await self._stats_by_day_grouped(citizen_id, metric, days)
-            selects: list[str] = []
-            params = []
-            for day, lo, hi in mixed:
-                numbers = found[day][4]
-                sums = [f"SUM(CASE WHEN source_no = {k} THEN value END)" for k in numbers]
-                sums += ["NULL"] * (width - len(numbers))
-                selects.append(f"SELECT ?, {', '.join(sums)}{where}")
-                params += (day, citizen_id, metric, lo, hi)
-            for day, *per_source in await self._c.fetchall(" UNION ALL ".join(selects), params):
-                n, low, high, _, numbers = found[str(day)]
-                total = float(per_source[0])
-                for part in per_source[1 : len(numbers)]:
-                    total += float(part)
-                found[str(day)] = (n, low, high, total, numbers)
-        return {
-            day: (n, low, high, total / n, ",".join(map(str, numbers)))
-            for day, (n, low, high, total, numbers) in found.items()
-        }
+        return found
 
     async def between(
         self, citizen_id: str, metric: str, start_from: int, start_before: int
