@@ -66,12 +66,14 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-class TokenOut(msgspec.Struct, frozen=True):
+class TokenOut(msgspec.Struct, frozen=True, omit_defaults=True):
     access_token: str
     token_type: str
     expires_in: int
     role: str
     subject: str
+    #: the session's refresh token (citizens and clinicians), so logout can be tried
+    refresh_token: str | None = None
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -90,10 +92,17 @@ def cmd_token(args: argparse.Namespace) -> int:
             await resolve_principal(uow, role, args.subject)
             if role is Role.GATEWAY:
                 token, ttl = runtime.signer.mint(role=role, subject=args.subject)
-            else:  # a session like a login's, so logout and the per-request check apply
-                pair = await open_session(runtime.auth, uow, role, args.subject)
-                token, ttl = pair.access_token, pair.expires_in
-        return TokenOut(token, "Bearer", ttl, role.value, args.subject)
+                return TokenOut(token, "Bearer", ttl, role.value, args.subject)
+            # a session like a login's, so logout and the per-request check apply
+            pair = await open_session(runtime.auth, uow, role, args.subject)
+        return TokenOut(
+            pair.access_token,
+            "Bearer",
+            pair.expires_in,
+            role.value,
+            args.subject,
+            pair.refresh_token,
+        )
 
     _emit(asyncio.run(_with_runtime(settings, work)))
     return 0

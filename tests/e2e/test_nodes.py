@@ -3,7 +3,8 @@
 Real processes on loopback: nodes A and B serve without a worker, worker W1 runs the
 jobs, all on one PostgreSQL schema and one S3 bucket (moto's server). The client
 alternates between the nodes: an export uploaded to A is polled to completion on B; a
-photo sent through B is read through A; W1 is killed (SIGKILL) halfway through a large
+photo sent through B is read through A; logging out through B ends the session's access
+token on A; W1 is killed (SIGKILL) halfway through a large
 import and W2 finishes it with the full report and no duplicates; a SIGTERM during an
 upload lets that upload finish, and the node exits 0.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import json
 import os
 import signal
 import socket
@@ -167,8 +169,6 @@ def cluster(tmp_path: Path, s3: S3Server) -> Iterator[Cluster]:
 
 
 def _token(c: Cluster) -> dict[str, str]:
-    import json
-
     token = json.loads(c.cli("token", "--role", "citizen", "--subject", ANNA))["access_token"]
     return {"Authorization": f"Bearer {token}"}
 
@@ -229,6 +229,18 @@ def test_two_nodes_and_workers_share_everything(cluster: Cluster, tmp_path: Path
     via_a = httpx.get(f"{a.url}{photo['href']}", headers=anna, timeout=10)
     assert via_a.status_code == 200 and via_a.content == via_b.content
     assert Image.open(io.BytesIO(via_a.content)).size == (64, 48)
+
+    # logging out through B ends the session's access token on A at its next request
+    session = json.loads(c.cli("token", "--role", "citizen", "--subject", ANNA))
+    ended = {"Authorization": f"Bearer {session['access_token']}"}
+    assert httpx.get(f"{a.url}/v1/me", headers=ended, timeout=5).status_code == 200
+    out = httpx.post(
+        f"{b.url}/v1/auth/logout", json={"refresh_token": session["refresh_token"]}, timeout=5
+    )
+    assert out.status_code == 204, out.text
+    refused = httpx.get(f"{a.url}/v1/me", headers=ended, timeout=5)
+    assert refused.status_code == 401 and refused.json()["type"].endswith("/session-ended")
+    assert httpx.get(f"{a.url}/v1/me", headers=anna, timeout=5).status_code == 200  # others go on
 
     # W1 is killed halfway through a large import; W2 finishes it
     before = _samples(c)
