@@ -24,7 +24,7 @@ import logging
 import msgspec
 
 from app.services.booking import sweep_lapsed_offers
-from app.services.dosing import send_medicine_reminders
+from app.services.dose_sending import send_medicine_reminders
 from app.services.inbox import sweep_flags
 from app.services.push import RELAY_BATCH, RelayReport, relay_due
 from app.services.questionnaires import open_due

@@ -20,8 +20,8 @@ from app.ports import Clock, UnitOfWork
 from app.services.audit import event_for, record, record_all
 from app.services.booking import clinic_of
 from app.services.clinic_schedule import clinic_for
-from app.services.dosing import restart_supply, set_clinic_supply
 from app.services.notify import tell
+from app.services.supplies import restart_supply, set_clinic_supply
 
 __all__ = [
     "MedicationInput",

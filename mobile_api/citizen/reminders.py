@@ -13,8 +13,10 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from app.domain.dosing import Adherence, Dose, DoseSchedule, PlannedReminder, Supply, Vaccination
 from app.errors import NotFound
-from app.services import dosing, renewals
-from app.services.dosing import DoseInput, ScheduleInput, SupplyInput
+from app.services import doses, dosing, renewals, supplies
+from app.services.doses import DoseInput
+from app.services.dosing import ScheduleInput
+from app.services.supplies import SupplyInput
 from mobile_api.citizen.medications import RenewalView, renewal_view
 from mobile_api.security import principal_of, runtime_of
 
@@ -221,7 +223,7 @@ class MedicationSupplyController(Controller):
         """Pack size and use per day: the day it runs out follows."""
         runtime = runtime_of(request)
         async with runtime.store.transaction() as uow:
-            made = await dosing.put_supply(
+            made = await supplies.put_supply(
                 uow, runtime.clock, principal_of(request), medication_id, data
             )
         return supply_view(made)
@@ -312,7 +314,7 @@ class DosesController(Controller):
         runtime = runtime_of(request)
         me = principal_of(request)
         async with runtime.store.transaction() as uow:
-            dose, created = await dosing.record_dose(uow, runtime.clock, me, data)
+            dose, created = await doses.record_dose(uow, runtime.clock, me, data)
             zone = await dosing.zone_of(uow, me.id)
         return Response(dose_view(dose, zone), status_code=201 if created else 200)
 
@@ -329,9 +331,9 @@ class DosesController(Controller):
         runtime = runtime_of(request)
         me = principal_of(request)
         async with runtime.store.read() as uow:
-            doses = await dosing.dose_history(uow, runtime.clock, me.id, from_, to)
+            history = await doses.dose_history(uow, runtime.clock, me.id, from_, to)
             zone = await dosing.zone_of(uow, me.id)
-        return [dose_view(d, zone) for d in doses]
+        return [dose_view(d, zone) for d in history]
 
 
 class AdherenceController(Controller):
@@ -347,7 +349,7 @@ class AdherenceController(Controller):
         """Doses taken out of planned, per scheduled medication."""
         runtime = runtime_of(request)
         async with runtime.store.read() as uow:
-            first, last, figures = await dosing.adherence(
+            first, last, figures = await doses.adherence(
                 uow, runtime.clock, principal_of(request).id, days
             )
         return AdherenceView(from_=first, to=last, medications=figures)

@@ -11,7 +11,7 @@ from litestar import Controller, Request, get, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from app.domain.dosing import VaccinationRule
-from app.services import dosing, vaccinations
+from app.services import doses, dosing, vaccinations
 from app.services.clinic_schedule import clinic_for
 from app.services.vaccinations import RuleInput, VaccinationInput
 from mobile_api.citizen.reminders import DoseView, VaccinationView, dose_view, vaccination_view
@@ -120,8 +120,8 @@ class PatientDosesController(Controller):
         """Doses taken or skipped, when the patient shares `adherence` with you (audited)."""
         runtime = runtime_of(request)
         async with runtime.store.transaction() as uow:
-            doses = await dosing.clinic_doses(
+            taken = await doses.clinic_doses(
                 uow, runtime.clock, principal_of(request), citizen_id, from_, to
             )
             zone = await dosing.zone_of(uow, citizen_id)
-        return [dose_view(d, zone) for d in doses]
+        return [dose_view(d, zone) for d in taken]

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.domain.ids import stable_id
-from app.services.dosing import send_dose_reminders, send_runout_notices
+from app.services.dose_sending import send_dose_reminders, send_runout_notices
 from app.services.vaccinations import apply_seasonal_rules, send_vaccination_reminders
 from mobile_api.worker import work_once
 from tests.conftest import Api
