@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -14,7 +13,6 @@ from app.domain.metrics import Metric
 from app.ports import Store
 from app.services.ingest import ImportReport, ingest
 from app.services.wearables import daily_series
-from app.store import open_store
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 FIXTURES = Path(__file__).parents[1].parent / "fixtures"
@@ -51,21 +49,6 @@ def export(path: Path, *records: str) -> Path:
         encoding="utf-8",
     )
     return path
-
-
-@pytest.fixture
-async def store(db_url: str) -> AsyncIterator[Store]:
-    s = await open_store(db_url)
-    try:
-        async with s.transaction() as uow:
-            from app.domain.people import Citizen
-
-            await uow.citizens.add(
-                Citizen(id="c1", subject="anna", created_at=NOW), cpr_hash=None, cpr_sealed=None
-            )
-        yield s
-    finally:
-        await s.close()
 
 
 async def run(store: Store, path: Path) -> ImportReport:

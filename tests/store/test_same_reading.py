@@ -7,38 +7,20 @@ little apart in time or value, and a source's own repeats, which never collapse.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-
-import pytest
 
 from adapters.clock import FixedClock
 from adapters.ingest.files import item_source
 from app.domain.metrics import Metric
-from app.domain.people import Citizen
 from app.ports import Store
 from app.services.ingest import ingest
 from app.services.wearables import SourceOrder, daily_series, list_sources, reorder_sources
-from app.store import open_store
 from tests.store.test_ingest import PHONE, export, rec
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 HEALTH_MATE = 'sourceName="Health Mate"'
 DAY = date(2026, 11, 10)
-
-
-@pytest.fixture
-async def store(db_url: str) -> AsyncIterator[Store]:
-    s = await open_store(db_url)
-    try:
-        async with s.transaction() as uow:
-            await uow.citizens.add(
-                Citizen(id="c1", subject="anna", created_at=NOW), cpr_hash=None, cpr_sealed=None
-            )
-        yield s
-    finally:
-        await s.close()
 
 
 async def _import(store: Store, path: Path, import_id: str) -> None:
