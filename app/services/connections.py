@@ -43,12 +43,13 @@ from app.domain.notices import notice
 from app.domain.plausibility import check
 from app.domain.samples import Sample
 from app.domain.time import to_ms
-from app.errors import NotFound
+from app.errors import NotFound, Unauthenticated
 from app.ports import Clock, Store, UnitOfWork
 from app.ports.connections import (
     CloudVendor,
     Fetched,
     Permit,
+    PushRefused,
     TokenSealer,
     VendorError,
     VendorInvalidGrant,
@@ -67,6 +68,8 @@ __all__ = [
     "CloudConnections",
     "ConnectionView",
     "PullReport",
+    "member_id",
+    "note",
 ]
 
 _log = logging.getLogger("minlaege.connections")
@@ -111,13 +114,16 @@ class ConnectionView(msgspec.Struct, frozen=True, kw_only=True):
 
 _NOTES: dict[str, tuple[str, str]] = {
     "withings": (
-        "Vægt, blodtryk, puls og iltmætning fra dine Withings-apparater hentes automatisk.",
-        "Weight, blood pressure, pulse and oxygen saturation from your Withings devices are"
-        " fetched automatically.",
+        "Vægt, blodtryk, puls, iltmætning, skridt og søvn fra dine Withings-apparater hentes"
+        " automatisk.",
+        "Weight, blood pressure, pulse, oxygen saturation, steps and sleep from your Withings"
+        " devices are fetched automatically.",
     ),
     "polar": (
-        "Polar deler kun data, der er uploadet efter, at du har forbundet kontoen.",
-        "Polar only shares data uploaded after you linked your account.",
+        "Træning, skridt, puls og søvn hentes automatisk. Polar deler kun data, der er"
+        " uploadet efter, at du har forbundet kontoen.",
+        "Exercises, steps, heart rate and sleep are fetched automatically. Polar only shares"
+        " data uploaded after you linked your account.",
     ),
 }
 
@@ -142,6 +148,18 @@ class PullReport(msgspec.Struct, kw_only=True):
 
 def _hash(state: str) -> str:
     return hashlib.sha256(state.encode()).hexdigest()
+
+
+def member_id(vendor: str, citizen_id: str) -> str:
+    """The id a vendor knows the citizen by where it asks for one (Polar's `member-id`):
+    stable, so re-linking finds the same registration, and no internal id or CPR number
+    leaves the service."""
+    return hashlib.sha256(f"minlaege:{vendor}:{citizen_id}".encode()).hexdigest()[:32]
+
+
+def note(vendor: str) -> tuple[str, str]:
+    """What the app says where the vendor is listed or a link is started (da, en)."""
+    return _NOTES.get(vendor, ("", ""))
 
 
 @dataclass(slots=True)
@@ -251,7 +269,21 @@ class CloudConnections:
         except VendorError as exc:
             _log.warning("connection %s: token exchange failed: %s", vendor, exc)
             return "failed"
-        windows = backfill_windows(int(now.timestamp()), self.backfill_days, BACKFILL_CHUNK_DAYS)
+        days = self.backfill_days
+        if client.history_days is not None:  # the vendor serves no more than this
+            days = min(days, client.history_days)
+        windows = backfill_windows(int(now.timestamp()), days, BACKFILL_CHUNK_DAYS)
+        async with self.store.read() as uow:
+            other = await uow.connections.by_vendor_user(vendor, tokens.vendor_user)
+        if other is not None and other.citizen_id != citizen_id:
+            return "taken"
+        try:  # Polar serves nothing to a user not registered with the app
+            await client.register(
+                tokens, member_id=member_id(vendor, citizen_id), permit=self.permit(vendor)
+            )
+        except VendorError as exc:
+            _log.warning("connection %s: registering the user failed: %s", vendor, exc)
+            return "failed"
         async with self.store.transaction() as uow:
             other = await uow.connections.by_vendor_user(vendor, tokens.vendor_user)
             if other is not None and other.citizen_id != citizen_id:
@@ -286,7 +318,7 @@ class CloudConnections:
     def _view(self, r: ConnectionRow, pending: int) -> ConnectionView:
         total = r.backfill_total
         done = min(r.backfill_done, total)
-        note_da, note_en = _NOTES.get(r.vendor, ("", ""))
+        note_da, note_en = note(r.vendor)
         return ConnectionView(
             vendor=r.vendor,
             name=VENDOR_NAMES.get(r.vendor, r.vendor),
@@ -334,11 +366,19 @@ class CloudConnections:
 
     # -- notifications and polls ----------------------------------------------------------
     async def notified(
-        self, vendor: Vendor, vendor_user: str, start: int | None, end: int | None
+        self,
+        vendor: Vendor,
+        vendor_user: str,
+        start: int | None,
+        end: int | None,
+        *,
+        topic: str = "",
+        entity: str = "",
     ) -> bool:
         """Queue a pull for what a notification names; its content is not trusted
-        (unsigned): only the account is looked up, and the window is clamped. The pull
-        fetches from the vendor with the account's own token."""
+        (unsigned, or signed but naming only what to pull): only the account is looked
+        up, and the window is clamped. The pull fetches from the vendor with the
+        account's own token."""
         now = self.clock.now()
         now_s = int(now.timestamp())
         lo, hi = clamp_window(start, end, now_s, max_days=self.backfill_days)
@@ -346,8 +386,41 @@ class CloudConnections:
             row = await uow.connections.by_vendor_user(vendor, vendor_user)
             if row is None or row.status != "connected":
                 return False
-            await uow.connections.add_pulls(row.citizen_id, vendor, "notify", [("", lo, hi)], now)
+            await uow.connections.add_pulls(
+                row.citizen_id,
+                vendor,
+                "notify",
+                [("", lo, hi)],
+                now,
+                topic=topic[:32],
+                entity=entity[:128],
+            )
         return True
+
+    async def pushed(self, vendor: str, body: bytes, headers: Mapping[str, str]) -> int:
+        """A push to `/v1/webhooks/{vendor}`: the vendor's adapter reads it (and checks
+        its signature, where the vendor signs), each note queues a pull; the work is
+        never done in the request. Returns the pulls queued (0 for a ping, or for
+        accounts we do not know: the vendor is answered alike)."""
+        client = self.vendors.get(vendor)
+        if client is None or vendor not in VENDORS:
+            raise NotFound(f"{vendor} is not available here")
+        try:
+            notes = client.read_push(body, headers)
+        except PushRefused as exc:
+            raise Unauthenticated(str(exc), kind="bad-signature") from None
+        queued = 0
+        for n in notes:
+            if await self.notified(
+                vendor,
+                n.vendor_user,
+                n.start_s,
+                n.end_s,
+                topic=n.topic,
+                entity=n.entity,
+            ):
+                queued += 1
+        return queued
 
     async def queue_polls(self, limit: int = 100) -> int:
         """The polling fallback: accounts not pulled for a day get a pull of the time
@@ -379,6 +452,8 @@ class CloudConnections:
         client = self.vendors.get(job.vendor)
         async with self.store.read() as uow:
             row = await uow.connections.get(job.citizen_id, job.vendor)
+            citizen = await uow.citizens.get(job.citizen_id)
+        zone = citizen.timezone if citizen else "Europe/Copenhagen"
         if client is None or row is None or row.status != "connected":
             async with self.store.transaction() as uow:
                 await uow.connections.finish_pull(job.id)
@@ -388,10 +463,10 @@ class CloudConnections:
         try:
             tokens = await self._fresh(row, client, permit)
             try:
-                fetched = await self._call(job, client, tokens, permit)
+                fetched = await self._call(job, client, tokens, permit, zone)
             except VendorUnauthorized:  # revoked early: one refresh, one more try
                 tokens = await self._fresh(row, client, permit, force=True)
-                fetched = await self._call(job, client, tokens, permit)
+                fetched = await self._call(job, client, tokens, permit, zone)
         except VendorInvalidGrant:
             await self._broken(job)
             report.broken += 1
@@ -426,12 +501,20 @@ class CloudConnections:
         report.pulled += 1
 
     async def _call(
-        self, job: PullJob, client: CloudVendor, tokens: Tokens, permit: Permit
+        self, job: PullJob, client: CloudVendor, tokens: Tokens, permit: Permit, zone: str
     ) -> Fetched | None:
         if job.kind == "subscribe":
             await client.subscribe(tokens, self.webhook_url(job.vendor), permit=permit)
             return None
-        return await client.fetch(tokens, job.start_s, job.end_s, permit=permit)
+        return await client.fetch(
+            tokens,
+            job.start_s,
+            job.end_s,
+            permit=permit,
+            zone=zone,
+            topic=job.topic,
+            entity=job.entity,
+        )
 
     async def _fresh(
         self, row: ConnectionRow, client: CloudVendor, permit: Permit, *, force: bool = False
