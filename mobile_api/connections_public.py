@@ -16,7 +16,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from mobile_api.citizen.connections import cloud_of
 from mobile_api.security import runtime_of
 
-__all__ = ["WithingsWebhookController", "connection_callback"]
+__all__ = ["WithingsWebhookController", "connection_callback", "polar_webhook"]
 
 _MAX_PARAM = 2048
 
@@ -85,3 +85,20 @@ class WithingsWebhookController(Controller):
 
 def _headers(request: Request[Any, Any, Any]) -> dict[str, str]:
     return {k.lower(): v for k, v in request.headers.items()}
+
+
+@post(
+    "/v1/webhooks/polar",
+    operation_id="polarWebhook",
+    tags=["connections"],
+    status_code=200,
+    media_type=MediaType.TEXT,
+)
+async def polar_webhook(request: Request[Any, Any, Any]) -> str:
+    """A Polar AccessLink push (JSON `event`, `user_id`, `entity_id` or `date`,
+    `timestamp`, `url`), signed with HMAC-SHA256 of the raw body in
+    `Polar-Webhook-Signature`: a bad or missing signature is 401 `bad-signature`. A pull
+    is queued and 200 goes back at once; a `PING` does nothing. The `url` is never
+    followed: the pull asks Polar's own API with the account's token."""
+    await cloud_of(runtime_of(request)).pushed("polar", await request.body(), _headers(request))
+    return ""
