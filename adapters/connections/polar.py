@@ -231,6 +231,7 @@ class PolarClient:
         zone: str,
         topic: str = "",
         entity: str = "",
+        purpose: str = "",
     ) -> Fetched:
         out = Fetched()
         tz = zone_of(zone)

@@ -257,6 +257,7 @@ class WithingsClient:
         zone: str,
         topic: str = "",
         entity: str = "",
+        purpose: str = "",
     ) -> Fetched:
         """Measures, activity and sleep of the window (or the one `topic`)."""
         out = Fetched()

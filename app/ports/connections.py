@@ -75,6 +75,9 @@ class PushNote(msgspec.Struct, frozen=True, kw_only=True):
     end_s: int | None = None
     #: one thing to fetch (a Polar exercise id or date), else empty
     entity: str = ""
+    #: the user withdrew the app's access at the vendor (Garmin's deregistration and
+    #: permission-change pushes): the link is broken and the citizen told
+    revoked: bool = False
 
 
 class Fetched(msgspec.Struct, kw_only=True):
@@ -84,6 +87,10 @@ class Fetched(msgspec.Struct, kw_only=True):
     #: external ids of samples the vendor says changed since first sent
     modified: list[str] = msgspec.field(default_factory=list)
     requests: int = 0
+    #: the vendor only took a request for the window and pushes the data later
+    #: (Garmin's backfill answers 202): the chunk counts as asked for, `last_sync`
+    #: stays where it was
+    deferred: bool = False
 
 
 class CloudVendor(Protocol):
@@ -121,9 +128,11 @@ class CloudVendor(Protocol):
         zone: str,
         topic: str = "",
         entity: str = "",
+        purpose: str = "",
     ) -> Fetched:
         """The samples of the window (or of `entity`); `zone` is the citizen's time
-        zone, for vendor times that carry none."""
+        zone, for vendor times that carry none; `purpose` the pull's kind (`backfill`,
+        `notify`, `poll`), for vendors that ask for a backfill differently."""
         ...
 
     def read_push(self, body: bytes, headers: Mapping[str, str]) -> list[PushNote]:
@@ -203,8 +212,10 @@ class ConnectionRepository(Protocol):
     async def mark_broken(self, citizen_id: str, vendor: str) -> bool: ...
 
     async def synced(
-        self, citizen_id: str, vendor: str, at: datetime, *, backfill_step: bool
-    ) -> None: ...
+        self, citizen_id: str, vendor: str, at: datetime | None, *, backfill_step: bool
+    ) -> None:
+        """A pull done: `last_sync` moves to `at` (None: stays), a backfill chunk counts."""
+        ...
 
     async def due_polls(self, now: datetime, until: datetime, limit: int) -> list[ConnectionRow]:
         """Connected accounts whose daily poll is due, each moved on to `until`."""

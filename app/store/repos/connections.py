@@ -170,12 +170,13 @@ class SqlConnections:
         return changed > 0
 
     async def synced(
-        self, citizen_id: str, vendor: str, at: datetime, *, backfill_step: bool
+        self, citizen_id: str, vendor: str, at: datetime | None, *, backfill_step: bool
     ) -> None:
         step = ", backfill_done = backfill_done + 1" if backfill_step else ""
         await self._c.execute(
-            f"UPDATE connections SET last_sync = ?{step} WHERE citizen_id = ? AND vendor = ?",
-            (to_ms(at), citizen_id, vendor),
+            f"UPDATE connections SET last_sync = COALESCE(?, last_sync){step}"
+            " WHERE citizen_id = ? AND vendor = ?",
+            (None if at is None else to_ms(at), citizen_id, vendor),
         )
 
     async def due_polls(self, now: datetime, until: datetime, limit: int) -> list[ConnectionRow]:
