@@ -278,7 +278,12 @@ class PolarClient:
             if r.status_code in (204, 404):
                 continue
             self._check(r, "exercise FIT")
-            out.samples.extend(await asyncio.to_thread(_fit_samples, r.content))
+            samples = await asyncio.to_thread(_fit_samples, r.content)
+            # keyed by Polar's exercise id: the same exercise again stores nothing
+            out.samples.extend(
+                msgspec.structs.replace(s, external_id=f"polar:exercise:{exercise_id}:{i}")
+                for i, s in enumerate(samples)
+            )
 
     async def _activity(
         self, out: Fetched, tokens: Tokens, permit: Permit, days: list[str], zone: Any
