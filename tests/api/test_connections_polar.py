@@ -301,3 +301,30 @@ async def test_polar_disconnect_deletes_the_registration(api: Api, polar: FakePo
         await api.client.delete("/v1/me/connections/polar", headers=api.anna)
     ).status_code == 204
     assert (await api.client.get("/v1/me/connections", headers=api.anna)).json() == []
+
+
+async def test_polar_and_healthkit_steps_count_once(api: Api, polar: FakePolar) -> None:
+    # Polar's watch counted 9,000 steps on 19 November; the iPhone wrote 3,000 to
+    # HealthKit for 10:00-11:00 that day. The watch ranks first (§4) and its day covers
+    # the phone's hour, so the day is 9,000, not 12,000.
+    at = now_s(api) + 60
+    polar.user(475).days.append(
+        ActivityDay("2026-11-19", "2026-11-18T23:00:00", "2026-11-19T22:59:59", 9000, at)
+    )
+    hk = {
+        "uuid": "0B1C6C2E-8F0B-4E5A-9B7E-1D2C3B4A5F61",
+        "type": "HKQuantityTypeIdentifierStepCount",
+        "unit": "count",
+        "value": 3000,
+        "start": "2026-11-19T10:00:00+01:00",
+        "end": "2026-11-19T11:00:00+01:00",
+        "source_name": "Annas iPhone",
+        "device_model": "iPhone",
+    }
+    r = await api.client.post("/v1/me/healthkit/samples", json={"samples": [hk]}, headers=api.anna)
+    assert r.status_code == 200 and r.json()["stored"] == 1
+    assert await daily(api, "steps") == {"2026-11-19": 3000.0}
+    assert await link(api, api.anna) == "connected"
+    api.clock.advance(minutes=2)
+    await drain(cloud(api))
+    assert await daily(api, "steps") == {"2026-11-19": 9000.0}
