@@ -328,3 +328,18 @@ async def test_polar_and_healthkit_steps_count_once(api: Api, polar: FakePolar) 
     api.clock.advance(minutes=2)
     await drain(cloud(api))
     assert await daily(api, "steps") == {"2026-11-19": 9000.0}
+
+
+async def test_polar_daily_poll_when_pushes_go_quiet(api: Api, polar: FakePolar) -> None:
+    assert await link(api, api.anna) == "connected"
+    await drain(cloud(api))
+    # a day uploaded with no push reaching us (the webhook was deactivated, say)
+    api.clock.advance(hours=25)  # 2026-11-21 10:00Z
+    polar.user(475).days.append(
+        ActivityDay(
+            "2026-11-21", "2026-11-20T23:00:00", "2026-11-21T22:59:59", 1500, now_s(api) - 60
+        )
+    )
+    report = await drain(cloud(api))
+    assert (report.polls_queued, report.pulled, report.stored) == (1, 1, 1)
+    assert await daily(api, "steps") == {"2026-11-21": 1500.0}
