@@ -1,9 +1,10 @@
 """The cost of a 90-day Withings backfill against the loopback stand-in.
 
-A citizen with a blood-pressure cuff (two readings a day: systolic, diastolic, pulse)
-and a scale (one weighing a day) links Withings; the worker's pulls then fetch 90 days
+A citizen with a blood-pressure cuff (two readings a day: systolic, diastolic, pulse),
+a scale (one weighing a day), a day of steps and a night of sleep a day links Withings; the worker's pulls then fetch 90 days
 in 10-day chunks through the app-wide bucket and store them like every other source.
-Reported: requests to Withings (token exchange, subscriptions, getmeas pages), seconds
+Reported: requests to Withings (token exchange, 4 subscriptions, getmeas, getactivity
+and getsummary pages), seconds
 for the whole backfill, samples stored, and the same figures for a replay of every
 window (what a storm of repeated notifications costs: requests, nothing stored).
 
@@ -18,7 +19,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -32,7 +33,7 @@ from app.services.accounts import ensure_citizen
 from app.services.connections import CloudConnections, PullReport
 from app.store import open_store
 from bench.common import machine, peak_rss_mb, report
-from tests.vendor_servers import CLIENT_ID, CLIENT_SECRET, Group, fake_withings
+from tests.vendor_servers import CLIENT_ID, CLIENT_SECRET, Day, Group, Night, fake_withings
 
 PUBLIC = "https://minlaege.bench"
 
@@ -58,6 +59,10 @@ async def run(days: int, per_day: int, page_size: int, folder: Path) -> None:
         user = fake.user("1001")
         n = 0
         for day in range(days):
+            date = (clock.now() - timedelta(days=day)).date().isoformat()
+            user.days.append(Day(date, 6_000 + 37 * day))
+            night_end = now - day * 86_400 - 2 * 3_600
+            user.nights.append(Night(day + 1, night_end - 8 * 3_600, night_end, 7 * 3_600))
             for k in range(per_day):
                 n += 1
                 at = now - day * 86_400 - 3_600 - k * 4 * 3_600
@@ -106,6 +111,8 @@ async def run(days: int, per_day: int, page_size: int, folder: Path) -> None:
             f"withings backfill {days} days ({machine()})",
             requests=len(fake.requests),
             getmeas=fake.count("getmeas"),
+            getactivity=fake.count("getactivity"),
+            getsummary=fake.count("getsummary"),
             seconds=f"{seconds:.3f}",
             samples=done.stored,
             pulls=done.pulled,

@@ -19,7 +19,11 @@ from mobile_api.citizen import citizen_router
 from mobile_api.clinician import clinician_router
 from mobile_api.clinician.inbox_links import open_inbox_link
 from mobile_api.clinician.summary import open_summary_link
-from mobile_api.connections_public import WithingsWebhookController, connection_callback
+from mobile_api.connections_public import (
+    WithingsWebhookController,
+    connection_callback,
+    polar_webhook,
+)
 from mobile_api.gateway import GatewayPairingController, gateway_router
 from mobile_api.jobs import job_loop
 from mobile_api.observe import RequestObserver, serve_metrics
@@ -101,6 +105,7 @@ def create_app(
             serve_metrics,
             connection_callback,
             WithingsWebhookController,
+            polar_webhook,
         ],
         lifespan=[lifespan],
         # rate limits count after authentication: writes are counted per caller

@@ -7,7 +7,6 @@ account's own token, so a forged one costs a pull and stores nothing false.
 
 from __future__ import annotations
 
-import urllib.parse
 from typing import Annotated, Any
 
 from litestar import Controller, MediaType, Request, Response, get, head, post
@@ -17,7 +16,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from mobile_api.citizen.connections import cloud_of
 from mobile_api.security import runtime_of
 
-__all__ = ["WithingsWebhookController", "connection_callback"]
+__all__ = ["WithingsWebhookController", "connection_callback", "polar_webhook"]
 
 _MAX_PARAM = 2048
 
@@ -74,13 +73,9 @@ class WithingsWebhookController(Controller):
     async def accept(self, request: Request[Any, Any, Any]) -> str:
         """A Withings notification (form `userid`, `appli`, `startdate`, `enddate`): a
         pull is queued and 200 goes back at once; the pull itself runs in a worker."""
-        raw = (await request.body()).decode("utf-8", "replace")
-        form = dict(urllib.parse.parse_qsl(raw))
-        userid = (form.get("userid") or "").strip()[:64]
-        if userid:
-            await cloud_of(runtime_of(request)).notified(
-                "withings", userid, _int(form.get("startdate")), _int(form.get("enddate"))
-            )
+        cloud = cloud_of(runtime_of(request))
+        if "withings" in cloud.vendors:  # off: answered alike, nothing queued
+            await cloud.pushed("withings", await request.body(), _headers(request))
         return ""
 
     @head(operation_id="withingsWebhookCheck")
@@ -88,8 +83,22 @@ class WithingsWebhookController(Controller):
         """Withings checks the callback URL with HEAD before it subscribes it."""
 
 
-def _int(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw else None
-    except ValueError:
-        return None
+def _headers(request: Request[Any, Any, Any]) -> dict[str, str]:
+    return {k.lower(): v for k, v in request.headers.items()}
+
+
+@post(
+    "/v1/webhooks/polar",
+    operation_id="polarWebhook",
+    tags=["connections"],
+    status_code=200,
+    media_type=MediaType.TEXT,
+)
+async def polar_webhook(request: Request[Any, Any, Any]) -> str:
+    """A Polar AccessLink push (JSON `event`, `user_id`, `entity_id` or `date`,
+    `timestamp`, `url`), signed with HMAC-SHA256 of the raw body in
+    `Polar-Webhook-Signature`: a bad or missing signature is 401 `bad-signature`. A pull
+    is queued and 200 goes back at once; a `PING` does nothing. The `url` is never
+    followed: the pull asks Polar's own API with the account's token."""
+    await cloud_of(runtime_of(request)).pushed("polar", await request.body(), _headers(request))
+    return ""

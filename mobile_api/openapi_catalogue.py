@@ -59,6 +59,7 @@ KINDS: dict[str, dict[int, tuple[str, ...]]] = {
     "logout": {401: ("token-reused",)},
     "pairGateway": {401: ("invalid-pairing-code",)},
     "gatewayToken": {401: ("invalid-client", "gateway-revoked")},
+    "polarWebhook": {401: ("bad-signature",), 404: ("not-found",)},
     "openSummaryLink": {404: ("link-used-or-expired", "not-shared")},
     "openInboxLink": {404: ("link-used-or-expired",)},
     "createSummaryLink": {404: ("not-shared",)},

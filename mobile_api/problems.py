@@ -49,6 +49,10 @@ TITLES: dict[str, tuple[str, str]] = {
     "insufficient-assurance": ("Login-sikringsniveauet er for lavt", "Login assurance too low"),
     "unknown-subject": ("Ukendt bruger", "Unknown user"),
     "gateway-revoked": ("Gatewayen er tilbagekaldt", "The gateway is revoked"),
+    "bad-signature": (
+        "Signaturen er forkert eller mangler",
+        "The signature is wrong or missing",
+    ),
     "login-provider-unavailable": ("Login er ikke tilgængeligt", "Login is unavailable"),
     "login-not-configured": ("Login er ikke sat op", "Login is not configured"),
     "forbidden": ("Ingen adgang", "Access denied"),

@@ -14,6 +14,7 @@ import msgspec
 
 from adapters.blobs import open_blob_store
 from adapters.clock import SystemClock
+from adapters.connections.polar import PolarClient
 from adapters.connections.sealing import AesGcmTokenSealer
 from adapters.connections.withings import WithingsClient
 from adapters.identity.cpr_vault import AesGcmCprVault, load_data_key
@@ -178,6 +179,17 @@ def _cloud(
             client_secret=settings.withings_client_secret or "",
             auth_url=settings.withings_auth_url,
             api_url=settings.withings_api_url,
+        )
+    if settings.polar_client_id:
+        vendors["polar"] = PolarClient(
+            http,
+            clock,
+            client_id=settings.polar_client_id,
+            client_secret=settings.polar_client_secret or "",
+            webhook_secret=settings.polar_webhook_secret,
+            auth_url=settings.polar_auth_url,
+            token_url=settings.polar_token_url,
+            api_url=settings.polar_api_url,
         )
     return CloudConnections(
         store=store,

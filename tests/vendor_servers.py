@@ -9,6 +9,11 @@
 - `POST /measure` `action=getmeas` (Bearer token): measure groups dated in
   [startdate, enddate], newest first, `more`/`offset` paging. A refused token: status
   401 in an HTTP 200 body, as Withings does.
+- `POST /v2/measure` `action=getactivity` (`startdateymd`/`enddateymd` or `lastupdate`,
+  `offset`): daily activities (`date`, `timezone`, `steps`, `modified` …), `more` as a
+  boolean as Withings' v2 services answer.
+- `POST /v2/sleep` `action=getsummary` (the same parameters): nights (`series`: `id`,
+  `startdate`, `enddate`, `timezone`, `data.total_sleep_time` …).
 - `POST /notify` `action=subscribe|revoke`: recorded.
 
 Every answer is HTTP 200 with Withings' own `status` in the body, unless the test
@@ -24,12 +29,23 @@ import urllib.parse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
-__all__ = ["FakeWithings", "Group", "fake_withings"]
+__all__ = [
+    "Day",
+    "FakeWithings",
+    "Group",
+    "Night",
+    "fake_withings",
+    "lifespan",
+    "loopback",
+    "read_body",
+]
 
 CLIENT_ID = "withings-client"
 CLIENT_SECRET = "withings-secret"
@@ -48,9 +64,34 @@ class Group:
 
 
 @dataclass
+class Day:
+    """A day of activity as Withings reports it: a date in the activity's time zone."""
+
+    date: str
+    steps: int
+    timezone: str = "Europe/Copenhagen"
+    modified: int = 0
+    tracker: str | None = None
+
+
+@dataclass
+class Night:
+    id: int
+    startdate: int
+    enddate: int
+    total_sleep_time: int
+    timezone: str = "Europe/Copenhagen"
+    device: str | None = "dev-mat-1"
+    model: int = 32
+    modified: int = 0
+
+
+@dataclass
 class _User:
     userid: str
     groups: list[Group] = field(default_factory=list)
+    days: list[Day] = field(default_factory=list)
+    nights: list[Night] = field(default_factory=list)
 
 
 class FakeWithings:
@@ -108,20 +149,9 @@ class FakeWithings:
         }
 
     async def app(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                else:
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        if await lifespan(scope, receive, send):
+            return
+        body = await read_body(receive)
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         path = scope["path"]
         if path == "/oauth2_user/authorize2":
@@ -174,6 +204,10 @@ class FakeWithings:
             )
         if path == "/measure" and action == "getmeas":
             return self._getmeas(self.user(userid), form)
+        if path == "/v2/measure" and action == "getactivity":
+            return self._getactivity(self.user(userid), form)
+        if path == "/v2/sleep" and action == "getsummary":
+            return self._getsummary(self.user(userid), form)
         if path == "/notify" and action in ("subscribe", "revoke"):
             key = (userid, form.get("callbackurl", ""), form.get("appli", ""))
             if action == "subscribe":
@@ -245,6 +279,97 @@ class FakeWithings:
         }
         return self._answer(0, body)
 
+    @staticmethod
+    def _ymd_window(form: dict[str, str]) -> tuple[str, str, int] | None:
+        """(from, to, lastupdate) or None when neither form of window is given, which
+        Withings answers with status 503 (invalid params)."""
+        if form.get("startdateymd") and form.get("enddateymd"):
+            return form["startdateymd"], form["enddateymd"], 0
+        if form.get("lastupdate"):
+            return "0000-00-00", "9999-99-99", int(form["lastupdate"])
+        return None
+
+    def _paged(
+        self, key: str, items: list[dict[str, Any]], form: dict[str, str]
+    ) -> tuple[int, bytes, dict[str, str]]:
+        offset = int(form.get("offset", "0"))
+        page = items[offset : offset + self.page_size]
+        more = offset + self.page_size < len(items)
+        return self._answer(
+            0, {key: page, "more": more, "offset": offset + len(page) if more else 0}
+        )
+
+    def _getactivity(self, user: _User, form: dict[str, str]) -> tuple[int, bytes, dict[str, str]]:
+        window = self._ymd_window(form)
+        if window is None:
+            return self._answer(503, {}, "Invalid Params: missing startdateymd or lastupdate")
+        lo, hi, since = window
+        items = [
+            {
+                "date": d.date,
+                "timezone": d.timezone,
+                "deviceid": d.tracker,
+                "hash_deviceid": d.tracker,
+                "brand": 18,
+                "is_tracker": d.tracker is not None,
+                "steps": d.steps,
+                "modified": d.modified,
+            }
+            for d in sorted(user.days, key=lambda d: d.date)
+            if lo <= d.date <= hi and d.modified >= since
+        ]
+        return self._paged("activities", items, form)
+
+    def _getsummary(self, user: _User, form: dict[str, str]) -> tuple[int, bytes, dict[str, str]]:
+        window = self._ymd_window(form)
+        if window is None:
+            return self._answer(503, {}, "Invalid Params: missing startdateymd or lastupdate")
+        lo, hi, since = window
+        items = []
+        for n in sorted(user.nights, key=lambda n: n.startdate):
+            # Withings dates a night by the day it ends, in the night's time zone
+            ends = datetime.fromtimestamp(n.enddate, ZoneInfo(n.timezone)).date().isoformat()
+            if not (lo <= ends <= hi and n.modified >= since):
+                continue
+            items.append(
+                {
+                    "id": n.id,
+                    "timezone": n.timezone,
+                    "model": n.model,
+                    "model_id": 63,
+                    "hash_deviceid": n.device,
+                    "startdate": n.startdate,
+                    "enddate": n.enddate,
+                    "date": ends,
+                    "created": n.enddate + 600,
+                    "modified": n.modified or n.enddate + 600,
+                    "data": {"total_sleep_time": n.total_sleep_time},
+                }
+            )
+        return self._paged("series", items, form)
+
+
+async def lifespan(scope: dict[str, Any], receive: Any, send: Any) -> bool:
+    """Answer an ASGI lifespan scope (True) or leave an HTTP one alone (False)."""
+    if scope["type"] != "lifespan":
+        return False
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        else:
+            await send({"type": "lifespan.shutdown.complete"})
+            return True
+
+
+async def read_body(receive: Any) -> bytes:
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -256,6 +381,15 @@ def _free_port() -> int:
 async def fake_withings(**kwargs: Any) -> AsyncIterator[FakeWithings]:
     """Withings' stand-in on a free loopback port for the length of the block."""
     server = FakeWithings(**kwargs)
+    async with loopback(server.app) as base_url:
+        server.base_url = base_url
+        yield server
+
+
+@asynccontextmanager
+async def loopback(app: Any) -> AsyncIterator[str]:
+    """Serve an ASGI app over HTTP on a free loopback port for the length of the block;
+    yields its base URL (shared by the vendors' stand-ins)."""
     port = _free_port()
     config = Config()
     config.bind = [f"127.0.0.1:{port}"]
@@ -263,7 +397,7 @@ async def fake_withings(**kwargs: Any) -> AsyncIterator[FakeWithings]:
     config.accesslog = None
     config.keep_alive_max_requests = 10_000_000
     stop = asyncio.Event()
-    task = asyncio.create_task(serve(server.app, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
+    task = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))
     try:
         for _ in range(200):
             try:
@@ -273,8 +407,7 @@ async def fake_withings(**kwargs: Any) -> AsyncIterator[FakeWithings]:
                 break
             except OSError:
                 await asyncio.sleep(0.02)
-        server.base_url = f"http://127.0.0.1:{port}"
-        yield server
+        yield f"http://127.0.0.1:{port}"
     finally:
         stop.set()
         await task

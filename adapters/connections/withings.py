@@ -1,4 +1,5 @@
-"""Withings Public API (EU cloud): OAuth 2, `measure getmeas`, `notify subscribe|revoke`.
+"""Withings Public API (EU cloud): OAuth 2, `measure getmeas`, `v2/measure getactivity`,
+`v2/sleep getsummary`, `notify subscribe|revoke`.
 
 Withings answers HTTP 200 almost always and puts its own `status` in the body: 0 is
 success, 401 a refused access token, 601 its rate limit, 503 bad parameters (a used or
@@ -9,17 +10,28 @@ shared httpx client. Withings has no PKCE.
 
 A value is `value × 10^unit`; the measure types read here are 1 weight (kg), 9
 diastolic and 10 systolic blood pressure (mmHg), 11 heart pulse (bpm) and 54 SpO2 (%).
+Daily steps and nights of sleep: `withings_days` (ADR 0024). A notification's `appli`
+says which of the three changed (1, 4: measures; 16: activity; 44: sleep), so its pull
+fetches only that.
 """
 
 from __future__ import annotations
 
 import urllib.parse
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
 import msgspec
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_request
 
+from adapters.connections.withings_days import (
+    ActivityPage,
+    SleepPage,
+    activity_samples,
+    sleep_samples,
+    ymd_window,
+)
 from app.domain.connections import Tokens
 from app.domain.metrics import Metric
 from app.domain.samples import Sample, Source, SourceKind
@@ -27,6 +39,7 @@ from app.ports import Clock
 from app.ports.connections import (
     Fetched,
     Permit,
+    PushNote,
     VendorError,
     VendorInvalidGrant,
     VendorRateLimited,
@@ -34,7 +47,7 @@ from app.ports.connections import (
     VendorUnauthorized,
 )
 
-__all__ = ["MEASURE_TYPES", "NOTIFY_APPLIS", "WithingsClient", "samples_of"]
+__all__ = ["MEASURE_TYPES", "NOTIFY_APPLIS", "NOTIFY_TOPICS", "WithingsClient", "samples_of"]
 
 #: Withings measure type -> our metric (contracts §2 units: kg, mmHg, bpm, %)
 MEASURE_TYPES: dict[int, Metric] = {
@@ -44,8 +57,12 @@ MEASURE_TYPES: dict[int, Metric] = {
     11: Metric.HEART_RATE,
     54: Metric.SPO2,
 }
-#: notification categories subscribed: 1 weight, 4 pressure/heart rate/SpO2
-NOTIFY_APPLIS = (1, 4)
+#: notification categories subscribed -> what their pull fetches: 1 weight, 4 pressure,
+#: heart rate and SpO2, 16 activity (steps), 44 sleep
+NOTIFY_TOPICS: dict[int, str] = {1: "measures", 4: "measures", 16: "activity", 44: "sleep"}
+NOTIFY_APPLIS = tuple(NOTIFY_TOPICS)
+_TOPICS = ("measures", "activity", "sleep")
+_MAX_USERID = 64
 _SCOPE = "user.metrics,user.activity"
 #: measure group attributions: 1 is "ambiguous" (someone else may have stepped on it)
 _AMBIGUOUS = 1
@@ -135,6 +152,7 @@ class WithingsClient:
 
     name = "withings"
     pkce = False
+    history_days: int | None = None
 
     def __init__(
         self,
@@ -206,9 +224,105 @@ class WithingsClient:
     def _now_plus(self, seconds: int) -> int:
         return int(self._clock.now().timestamp()) + seconds
 
+    async def register(self, tokens: Tokens, *, member_id: str, permit: Permit) -> None:
+        """Withings has nothing to register: the token exchange is the whole link."""
+
+    # -- notifications --------------------------------------------------------------------
+    def read_push(self, body: bytes, headers: Mapping[str, str]) -> list[PushNote]:
+        """A notification (form `userid`, `appli`, `startdate`, `enddate`); unsigned, so
+        only the account and the kind of data are taken from it (the window is clamped by
+        the service). An appli we do not know fetches everything."""
+        form = dict(urllib.parse.parse_qsl(body.decode("utf-8", "replace")))
+        userid = (form.get("userid") or "").strip()[:_MAX_USERID]
+        if not userid:
+            return []
+        appli = _int(form.get("appli"))
+        return [
+            PushNote(
+                vendor_user=userid,
+                topic=NOTIFY_TOPICS.get(appli, "") if appli is not None else "",
+                start_s=_int(form.get("startdate")),
+                end_s=_int(form.get("enddate")),
+            )
+        ]
+
     # -- data -----------------------------------------------------------------------------
-    async def fetch(self, tokens: Tokens, start_s: int, end_s: int, *, permit: Permit) -> Fetched:
+    async def fetch(
+        self,
+        tokens: Tokens,
+        start_s: int,
+        end_s: int,
+        *,
+        permit: Permit,
+        zone: str,
+        topic: str = "",
+        entity: str = "",
+        purpose: str = "",
+    ) -> Fetched:
+        """Measures, activity and sleep of the window (or the one `topic`)."""
         out = Fetched()
+        for t in (topic,) if topic in _TOPICS else _TOPICS:
+            if t == "measures":
+                await self._measures(out, tokens, start_s, end_s, permit)
+            elif t == "activity":
+                await self._activity(out, tokens, start_s, end_s, permit, zone)
+            else:
+                await self._sleep(out, tokens, start_s, end_s, permit)
+        return out
+
+    async def _activity(
+        self, out: Fetched, tokens: Tokens, start_s: int, end_s: int, permit: Permit, zone: str
+    ) -> None:
+        lo, hi = ymd_window(start_s, end_s)
+        now_ms = int(self._clock.now().timestamp() * 1000)
+        offset = 0
+        while True:
+            form: dict[str, str | int] = {
+                "action": "getactivity",
+                "startdateymd": lo,
+                "enddateymd": hi,
+                "data_fields": "steps",
+            }
+            if offset:
+                form["offset"] = offset
+            got = await self._call("/v2/measure", form, tokens, permit)
+            out.requests += 1
+            page = msgspec.convert(got or {}, ActivityPage, strict=False)
+            samples, replaced = activity_samples(page.activities, fallback_zone=zone, now_ms=now_ms)
+            out.samples.extend(samples)
+            out.modified.extend(replaced)
+            if not page.more or not page.offset or page.offset == offset:
+                return
+            offset = page.offset
+
+    async def _sleep(
+        self, out: Fetched, tokens: Tokens, start_s: int, end_s: int, permit: Permit
+    ) -> None:
+        lo, hi = ymd_window(start_s, end_s)
+        offset = 0
+        while True:
+            form: dict[str, str | int] = {
+                "action": "getsummary",
+                "startdateymd": lo,
+                "enddateymd": hi,
+                "data_fields": "total_sleep_time,lightsleepduration,deepsleepduration,"
+                "remsleepduration",
+            }
+            if offset:
+                form["offset"] = offset
+            got = await self._call("/v2/sleep", form, tokens, permit)
+            out.requests += 1
+            page = msgspec.convert(got or {}, SleepPage, strict=False)
+            samples, replaced = sleep_samples(page.series)
+            out.samples.extend(samples)
+            out.modified.extend(replaced)
+            if not page.more or not page.offset or page.offset == offset:
+                return
+            offset = page.offset
+
+    async def _measures(
+        self, out: Fetched, tokens: Tokens, start_s: int, end_s: int, permit: Permit
+    ) -> None:
         offset = 0
         while True:
             form: dict[str, str | int] = {
@@ -227,7 +341,7 @@ class WithingsClient:
             out.samples.extend(samples)
             out.modified.extend(modified)
             if not page.more or not page.offset or page.offset == offset:
-                return out
+                return
             offset = page.offset
 
     async def subscribe(self, tokens: Tokens, callback_url: str, *, permit: Permit) -> None:
@@ -296,6 +410,13 @@ class WithingsClient:
         if status in _TRANSIENT_STATUS or 500 <= status < 600:
             raise VendorTransient(f"Withings status {status}")
         raise VendorError(f"Withings status {status}")
+
+
+def _int(raw: str | None) -> int | None:
+    try:
+        return int(raw) if raw else None
+    except ValueError:
+        return None
 
 
 def _retry_after(response: httpx.Response, default: float) -> float:

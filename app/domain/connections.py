@@ -78,6 +78,11 @@ class PullJob(msgspec.Struct, frozen=True, kw_only=True):
     start_s: int
     end_s: int
     attempts: int
+    #: what to fetch: a vendor's kind of data ("measures", "activity", "sleep",
+    #: "exercise", "heart_rate"); empty: everything the vendor gives
+    topic: str = ""
+    #: the vendor's id of one thing to fetch (a Polar exercise id, a date), else empty
+    entity: str = ""
 
 
 def backfill_windows(now_s: int, days: int, chunk_days: int) -> list[tuple[int, int]]:

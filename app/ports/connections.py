@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -16,6 +16,8 @@ __all__ = [
     "ConnectionRepository",
     "Fetched",
     "Permit",
+    "PushNote",
+    "PushRefused",
     "TokenSealer",
     "VendorError",
     "VendorInvalidGrant",
@@ -53,6 +55,31 @@ class VendorInvalidGrant(VendorError):
     """The vendor said `invalid_grant`: the link is gone until the citizen reconnects."""
 
 
+class PushRefused(VendorError):
+    """A push to our webhook that must not be believed (a bad or missing signature)."""
+
+
+class PushNote(msgspec.Struct, frozen=True, kw_only=True):
+    """What a vendor's push names: whose data to pull, and which. Never the data itself
+    taken on trust: the pull fetches it with the account's own token.
+
+    The seam every pushing vendor fits (Withings' form, Polar's signed JSON, Garmin's
+    ping or push payloads, ADR 0025): the webhook turns a push into notes, each note
+    into a pull row."""
+
+    vendor_user: str
+    #: see `PullJob.topic`; empty: everything
+    topic: str = ""
+    #: UTC epoch seconds the push names (clamped before use), if any
+    start_s: int | None = None
+    end_s: int | None = None
+    #: one thing to fetch (a Polar exercise id or date), else empty
+    entity: str = ""
+    #: the user withdrew the app's access at the vendor (Garmin's deregistration and
+    #: permission-change pushes): the link is broken and the citizen told
+    revoked: bool = False
+
+
 class Fetched(msgspec.Struct, kw_only=True):
     """What one pull brought back."""
 
@@ -60,6 +87,10 @@ class Fetched(msgspec.Struct, kw_only=True):
     #: external ids of samples the vendor says changed since first sent
     modified: list[str] = msgspec.field(default_factory=list)
     requests: int = 0
+    #: the vendor only took a request for the window and pushes the data later
+    #: (Garmin's backfill answers 202): the chunk counts as asked for, `last_sync`
+    #: stays where it was
+    deferred: bool = False
 
 
 class CloudVendor(Protocol):
@@ -68,6 +99,9 @@ class CloudVendor(Protocol):
     name: str
     #: whether the authorize/token endpoints take PKCE (S256)
     pkce: bool
+    #: how many days back the vendor serves data at all (None: no limit); a backfill
+    #: never asks for more
+    history_days: int | None
 
     def authorize_url(
         self, *, state: str, redirect_uri: str, code_challenge: str | None
@@ -77,11 +111,34 @@ class CloudVendor(Protocol):
         self, *, code: str, redirect_uri: str, code_verifier: str | None, permit: Permit
     ) -> Tokens: ...
 
+    async def register(self, tokens: Tokens, *, member_id: str, permit: Permit) -> None:
+        """After the token exchange, before the link counts (Polar registers the user;
+        others do nothing)."""
+        ...
+
     async def refresh(self, tokens: Tokens, *, permit: Permit) -> Tokens: ...
 
     async def fetch(
-        self, tokens: Tokens, start_s: int, end_s: int, *, permit: Permit
-    ) -> Fetched: ...
+        self,
+        tokens: Tokens,
+        start_s: int,
+        end_s: int,
+        *,
+        permit: Permit,
+        zone: str,
+        topic: str = "",
+        entity: str = "",
+        purpose: str = "",
+    ) -> Fetched:
+        """The samples of the window (or of `entity`); `zone` is the citizen's time
+        zone, for vendor times that carry none; `purpose` the pull's kind (`backfill`,
+        `notify`, `poll`), for vendors that ask for a backfill differently."""
+        ...
+
+    def read_push(self, body: bytes, headers: Mapping[str, str]) -> list[PushNote]:
+        """The notes of a push to our webhook (`headers` lower-cased); raises
+        `PushRefused` when it must not be believed. Pings give no notes."""
+        ...
 
     async def subscribe(self, tokens: Tokens, callback_url: str, *, permit: Permit) -> None: ...
 
@@ -155,8 +212,10 @@ class ConnectionRepository(Protocol):
     async def mark_broken(self, citizen_id: str, vendor: str) -> bool: ...
 
     async def synced(
-        self, citizen_id: str, vendor: str, at: datetime, *, backfill_step: bool
-    ) -> None: ...
+        self, citizen_id: str, vendor: str, at: datetime | None, *, backfill_step: bool
+    ) -> None:
+        """A pull done: `last_sync` moves to `at` (None: stays), a backfill chunk counts."""
+        ...
 
     async def due_polls(self, now: datetime, until: datetime, limit: int) -> list[ConnectionRow]:
         """Connected accounts whose daily poll is due, each moved on to `until`."""
@@ -170,6 +229,9 @@ class ConnectionRepository(Protocol):
         kind: str,
         windows: Sequence[tuple[str, int, int]],
         at: datetime,
+        *,
+        topic: str = "",
+        entity: str = "",
     ) -> None: ...
 
     async def claim_pulls(

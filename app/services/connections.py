@@ -8,10 +8,9 @@ the push relay claims the outbox); a backfill is a row per chunk, so its progres
 the share of chunks done. Each request to a vendor first takes a token from the
 app-wide bucket in the database, so all nodes together keep to the vendor's limit.
 
-Refresh tokens rotate: a worker takes a short refresh lease on the account, refreshes,
-and stores the new pair over the version it started from in one statement. Network
-trouble, 5xx and the vendor's own "unknown error" are retried with a growing delay;
-only `invalid_grant` breaks the link, and then the citizen is told to reconnect.
+A vendor's push (a webhook) is read by its adapter (`CloudVendor.read_push`, which
+checks a signature where the vendor signs) into notes, each queued as a pull; running
+pulls, refreshing tokens and storing what came back is `connection_pulls`.
 """
 
 from __future__ import annotations
@@ -30,36 +29,24 @@ from app.domain.connections import (
     STATE_SECONDS,
     VENDORS,
     ConnectionRow,
-    PullJob,
-    Tokens,
     Vendor,
     backfill_windows,
     clamp_window,
-    retry_delay_seconds,
 )
 from app.domain.identity import Principal
-from app.domain.metrics import Metric
-from app.domain.notices import notice
-from app.domain.plausibility import check
-from app.domain.samples import Sample
 from app.domain.time import to_ms
-from app.errors import NotFound
-from app.ports import Clock, Store, UnitOfWork
+from app.errors import NotFound, Unauthenticated
+from app.ports import Clock, Store
 from app.ports.connections import (
     CloudVendor,
-    Fetched,
     Permit,
+    PushRefused,
     TokenSealer,
     VendorError,
-    VendorInvalidGrant,
     VendorRateLimited,
-    VendorUnauthorized,
 )
 from app.services.audit import event_for, record
-from app.services.inbox import refresh_measurements
-from app.services.ingest import reroll
-from app.services.notify import tell
-from app.services.sample_rows import SourceNumbers, sample_row
+from app.services.connection_pulls import VENDOR_NAMES, PullReport, PullRunner, broken
 
 __all__ = [
     "BACKFILL_CHUNK_DAYS",
@@ -67,24 +54,16 @@ __all__ = [
     "CloudConnections",
     "ConnectionView",
     "PullReport",
+    "member_id",
+    "note",
 ]
 
 _log = logging.getLogger("minlaege.connections")
 
-VENDOR_NAMES: dict[str, str] = {"withings": "Withings", "polar": "Polar"}
 #: a backfill is fetched in chunks of this many days (one pull row each)
 BACKFILL_CHUNK_DAYS = 10
 #: the polling fallback: every account is pulled at least this often
 POLL_EVERY = timedelta(hours=24)
-#: a pull claimed and not settled comes back after this long
-_LEASE = timedelta(minutes=2)
-#: a refresh in flight holds the account this long
-_REFRESH_LEASE = timedelta(seconds=60)
-#: refresh an access token this long before it runs out
-_EARLY_S = 300
-#: tries of one pull before it is given up (the daily poll fetches the window again)
-MAX_ATTEMPTS = 8
-_DAY_MS = 86_400_000
 
 
 class Backfill(msgspec.Struct, frozen=True, kw_only=True):
@@ -111,37 +90,34 @@ class ConnectionView(msgspec.Struct, frozen=True, kw_only=True):
 
 _NOTES: dict[str, tuple[str, str]] = {
     "withings": (
-        "Vægt, blodtryk, puls og iltmætning fra dine Withings-apparater hentes automatisk.",
-        "Weight, blood pressure, pulse and oxygen saturation from your Withings devices are"
-        " fetched automatically.",
+        "Vægt, blodtryk, puls, iltmætning, skridt og søvn fra dine Withings-apparater hentes"
+        " automatisk.",
+        "Weight, blood pressure, pulse, oxygen saturation, steps and sleep from your Withings"
+        " devices are fetched automatically.",
     ),
     "polar": (
-        "Polar deler kun data, der er uploadet efter, at du har forbundet kontoen.",
-        "Polar only shares data uploaded after you linked your account.",
+        "Træning, skridt, puls og søvn hentes automatisk. Polar deler kun data, der er"
+        " uploadet efter, at du har forbundet kontoen.",
+        "Exercises, steps, heart rate and sleep are fetched automatically. Polar only shares"
+        " data uploaded after you linked your account.",
     ),
 }
 
 
-class PullReport(msgspec.Struct, kw_only=True):
-    """What one pass over due pulls did."""
-
-    pulled: int = 0
-    stored: int = 0
-    duplicates: int = 0
-    retrying: int = 0
-    waiting: int = 0
-    broken: int = 0
-    given_up: int = 0
-    polls_queued: int = 0
-    requests: int = 0
-
-    @property
-    def anything(self) -> bool:
-        return bool(self.pulled or self.retrying or self.broken or self.polls_queued)
-
-
 def _hash(state: str) -> str:
     return hashlib.sha256(state.encode()).hexdigest()
+
+
+def member_id(vendor: str, citizen_id: str) -> str:
+    """The id a vendor knows the citizen by where it asks for one (Polar's `member-id`):
+    stable, so re-linking finds the same registration, and no internal id or CPR number
+    leaves the service."""
+    return hashlib.sha256(f"minlaege:{vendor}:{citizen_id}".encode()).hexdigest()[:32]
+
+
+def note(vendor: str) -> tuple[str, str]:
+    """What the app says where the vendor is listed or a link is started (da, en)."""
+    return _NOTES.get(vendor, ("", ""))
 
 
 @dataclass(slots=True)
@@ -251,7 +227,21 @@ class CloudConnections:
         except VendorError as exc:
             _log.warning("connection %s: token exchange failed: %s", vendor, exc)
             return "failed"
-        windows = backfill_windows(int(now.timestamp()), self.backfill_days, BACKFILL_CHUNK_DAYS)
+        days = self.backfill_days
+        if client.history_days is not None:  # the vendor serves no more than this
+            days = min(days, client.history_days)
+        windows = backfill_windows(int(now.timestamp()), days, BACKFILL_CHUNK_DAYS)
+        async with self.store.read() as uow:
+            other = await uow.connections.by_vendor_user(vendor, tokens.vendor_user)
+        if other is not None and other.citizen_id != citizen_id:
+            return "taken"
+        try:  # Polar serves nothing to a user not registered with the app
+            await client.register(
+                tokens, member_id=member_id(vendor, citizen_id), permit=self.permit(vendor)
+            )
+        except VendorError as exc:
+            _log.warning("connection %s: registering the user failed: %s", vendor, exc)
+            return "failed"
         async with self.store.transaction() as uow:
             other = await uow.connections.by_vendor_user(vendor, tokens.vendor_user)
             if other is not None and other.citizen_id != citizen_id:
@@ -286,7 +276,7 @@ class CloudConnections:
     def _view(self, r: ConnectionRow, pending: int) -> ConnectionView:
         total = r.backfill_total
         done = min(r.backfill_done, total)
-        note_da, note_en = _NOTES.get(r.vendor, ("", ""))
+        note_da, note_en = note(r.vendor)
         return ConnectionView(
             vendor=r.vendor,
             name=VENDOR_NAMES.get(r.vendor, r.vendor),
@@ -334,11 +324,19 @@ class CloudConnections:
 
     # -- notifications and polls ----------------------------------------------------------
     async def notified(
-        self, vendor: Vendor, vendor_user: str, start: int | None, end: int | None
+        self,
+        vendor: Vendor,
+        vendor_user: str,
+        start: int | None,
+        end: int | None,
+        *,
+        topic: str = "",
+        entity: str = "",
     ) -> bool:
         """Queue a pull for what a notification names; its content is not trusted
-        (unsigned): only the account is looked up, and the window is clamped. The pull
-        fetches from the vendor with the account's own token."""
+        (unsigned, or signed but naming only what to pull): only the account is looked
+        up, and the window is clamped. The pull fetches from the vendor with the
+        account's own token."""
         now = self.clock.now()
         now_s = int(now.timestamp())
         lo, hi = clamp_window(start, end, now_s, max_days=self.backfill_days)
@@ -346,8 +344,43 @@ class CloudConnections:
             row = await uow.connections.by_vendor_user(vendor, vendor_user)
             if row is None or row.status != "connected":
                 return False
-            await uow.connections.add_pulls(row.citizen_id, vendor, "notify", [("", lo, hi)], now)
+            await uow.connections.add_pulls(
+                row.citizen_id,
+                vendor,
+                "notify",
+                [("", lo, hi)],
+                now,
+                topic=topic[:32],
+                entity=entity[:128],
+            )
         return True
+
+    async def pushed(self, vendor: str, body: bytes, headers: Mapping[str, str]) -> int:
+        """A push to `/v1/webhooks/{vendor}`: the vendor's adapter reads it (and checks
+        its signature, where the vendor signs), each note queues a pull; the work is
+        never done in the request. Returns the pulls queued (0 for a ping, or for
+        accounts we do not know: the vendor is answered alike)."""
+        client = self.vendors.get(vendor)
+        if client is None or vendor not in VENDORS:
+            raise NotFound(f"{vendor} is not available here")
+        try:
+            notes = client.read_push(body, headers)
+        except PushRefused as exc:
+            raise Unauthenticated(str(exc), kind="bad-signature") from None
+        queued = 0
+        for n in notes:
+            if n.revoked:
+                await self._revoked(vendor, n.vendor_user)
+            elif await self.notified(
+                vendor,
+                n.vendor_user,
+                n.start_s,
+                n.end_s,
+                topic=n.topic,
+                entity=n.entity,
+            ):
+                queued += 1
+        return queued
 
     async def queue_polls(self, limit: int = 100) -> int:
         """The polling fallback: accounts not pulled for a day get a pull of the time
@@ -368,148 +401,11 @@ class CloudConnections:
     async def work(self, owner: str, *, limit: int = 20) -> PullReport:
         """Queue due polls, then claim and run due pulls (one at a time)."""
         report = PullReport(polls_queued=await self.queue_polls())
-        now = self.clock.now()
-        async with self.store.transaction() as uow:
-            jobs = await uow.connections.claim_pulls(now, now + _LEASE, owner, limit)
-        for job in jobs:
-            await self._run(job, report)
-        return report
+        return await PullRunner(self).run(owner, limit, report)
 
-    async def _run(self, job: PullJob, report: PullReport) -> None:
-        client = self.vendors.get(job.vendor)
+    async def _revoked(self, vendor: Vendor, vendor_user: str) -> None:
+        """The vendor says the user withdrew our access: broken, and the citizen told."""
         async with self.store.read() as uow:
-            row = await uow.connections.get(job.citizen_id, job.vendor)
-        if client is None or row is None or row.status != "connected":
-            async with self.store.transaction() as uow:
-                await uow.connections.finish_pull(job.id)
-            return
-        permit = self.permit(job.vendor)
-        fetched: Fetched | None = None
-        try:
-            tokens = await self._fresh(row, client, permit)
-            try:
-                fetched = await self._call(job, client, tokens, permit)
-            except VendorUnauthorized:  # revoked early: one refresh, one more try
-                tokens = await self._fresh(row, client, permit, force=True)
-                fetched = await self._call(job, client, tokens, permit)
-        except VendorInvalidGrant:
-            await self._broken(job)
-            report.broken += 1
-            return
-        except VendorRateLimited as exc:
-            async with self.store.transaction() as uow:
-                at = self.clock.now() + timedelta(seconds=max(1.0, exc.retry_after))
-                await uow.connections.retry_pull(job.id, at, count_attempt=False)
-            report.waiting += 1
-            return
-        except VendorError as exc:
-            async with self.store.transaction() as uow:
-                if job.attempts >= MAX_ATTEMPTS:
-                    _log.warning("pull %s %s given up: %s", job.vendor, job.kind, exc)
-                    await uow.connections.finish_pull(job.id)
-                    report.given_up += 1
-                else:
-                    at = self.clock.now() + timedelta(seconds=retry_delay_seconds(job.attempts))
-                    await uow.connections.retry_pull(job.id, at, count_attempt=True)
-                    report.retrying += 1
-            return
-        async with self.store.transaction() as uow:
-            if fetched is not None:
-                stored, duplicates = await self._store(uow, job.citizen_id, fetched)
-                report.stored += stored
-                report.duplicates += duplicates
-                report.requests += fetched.requests
-            await uow.connections.synced(
-                job.citizen_id, job.vendor, self.clock.now(), backfill_step=job.kind == "backfill"
-            )
-            await uow.connections.finish_pull(job.id)
-        report.pulled += 1
-
-    async def _call(
-        self, job: PullJob, client: CloudVendor, tokens: Tokens, permit: Permit
-    ) -> Fetched | None:
-        if job.kind == "subscribe":
-            await client.subscribe(tokens, self.webhook_url(job.vendor), permit=permit)
-            return None
-        return await client.fetch(tokens, job.start_s, job.end_s, permit=permit)
-
-    async def _fresh(
-        self, row: ConnectionRow, client: CloudVendor, permit: Permit, *, force: bool = False
-    ) -> Tokens:
-        """The account's tokens, refreshed first when they run out soon (or `force`)."""
-        tokens = self.sealer.open_tokens(row.sealed_tokens)
-        now = self.clock.now()
-        if not force and (
-            tokens.expires_at is None or tokens.expires_at - _EARLY_S > int(now.timestamp())
-        ):
-            return tokens
-        async with self.store.transaction() as uow:
-            mine = await uow.connections.start_refresh(
-                row.citizen_id, row.vendor, row.token_version, now, now + _REFRESH_LEASE
-            )
-            current = None if mine else await uow.connections.get(row.citizen_id, row.vendor)
-        if not mine:
-            if current is not None and current.token_version != row.token_version:
-                return self.sealer.open_tokens(current.sealed_tokens)  # refreshed meanwhile
-            raise VendorRateLimited("another worker is refreshing these tokens", 5.0)
-        try:
-            fresh = await client.refresh(tokens, permit=permit)
-        except VendorError as exc:
-            if not isinstance(exc, VendorInvalidGrant):  # the next try may refresh at once
-                async with self.store.transaction() as uow:
-                    await uow.connections.end_refresh(row.citizen_id, row.vendor, row.token_version)
-            raise
-        fresh = msgspec.structs.replace(
-            fresh,
-            vendor_user=fresh.vendor_user or tokens.vendor_user,
-            refresh_token=fresh.refresh_token or tokens.refresh_token,
-        )
-        async with self.store.transaction() as uow:
-            await uow.connections.store_refreshed(
-                row.citizen_id, row.vendor, row.token_version, self.sealer.seal_tokens(fresh)
-            )
-        return fresh
-
-    async def _broken(self, job: PullJob) -> None:
-        name = VENDOR_NAMES.get(job.vendor, job.vendor)
-        async with self.store.transaction() as uow:
-            if await uow.connections.mark_broken(job.citizen_id, job.vendor):
-                await tell(
-                    uow,
-                    self.clock,
-                    job.citizen_id,
-                    notice("connection.broken", f"connections/{job.vendor}", vendor=name),
-                )
-            await uow.connections.drop_pulls(job.citizen_id, job.vendor)
-
-    async def _store(self, uow: UnitOfWork, citizen_id: str, fetched: Fetched) -> tuple[int, int]:
-        """New samples in, the same sample (§4) again skipped; the touched days re-rolled
-        and the clinic inbox brought up to date, as every ingest road does."""
-        now_ms = to_ms(self.clock.now())
-        numbers = await SourceNumbers.load(uow, self.clock, citizen_id)
-        touched: dict[Metric, set[int]] = {}
-
-        def touch(metric: Metric, start: int, end: int) -> None:
-            touched.setdefault(metric, set()).update(range(start // _DAY_MS, end // _DAY_MS + 1))
-
-        deleted = 0
-        for ext in dict.fromkeys(fetched.modified):  # changed at the vendor: replace it
-            gone = await uow.samples.delete_external(citizen_id, ext)
-            if gone is not None:
-                deleted += 1
-                touch(Metric(gone[0]), gone[1], gone[2])
-        rows = []
-        kept: list[Sample] = []
-        for s in fetched.samples:
-            if check(s, now_ms) is not None:
-                continue
-            rows.append(sample_row(citizen_id, await numbers.of(s.source), s))
-            kept.append(s)
-        inserted = await uow.samples.insert(rows) if rows else 0
-        if inserted or deleted:
-            for s in kept:
-                touch(s.metric, s.start_ms, s.end_ms)
-            await reroll(uow, citizen_id, touched)
-            await refresh_measurements(uow, self.clock, citizen_id, [m.value for m in touched])
-        stored = max(0, inserted - deleted)
-        return stored, len(rows) - stored
+            row = await uow.connections.by_vendor_user(vendor, vendor_user)
+        if row is not None:
+            await broken(self.store, self.clock, row.citizen_id, vendor)

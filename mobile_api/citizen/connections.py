@@ -13,7 +13,7 @@ from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath
 
 from app.domain.connections import Vendor
-from app.services.connections import CloudConnections, ConnectionView
+from app.services.connections import CloudConnections, ConnectionView, note
 from mobile_api.runtime import Runtime
 from mobile_api.security import principal_of, runtime_of
 
@@ -23,6 +23,10 @@ __all__ = ["ConnectionsController", "cloud_of"]
 class AuthorizeLink(msgspec.Struct, frozen=True, kw_only=True):
     #: open in a browser; the vendor sends it back to our callback, which ends in the app
     authorize_url: str
+    #: to show before the browser opens: what the vendor gives (Polar: only data
+    #: uploaded after linking), Danish and English
+    note_da: str
+    note_en: str
 
 
 def cloud_of(runtime: Runtime) -> CloudConnections:
@@ -39,7 +43,9 @@ class ConnectionsController(Controller):
     ) -> AuthorizeLink:
         """An authorize URL for the vendor; its state works once, for 10 minutes."""
         cloud = cloud_of(runtime_of(request))
-        return AuthorizeLink(authorize_url=await cloud.start(principal_of(request), vendor))
+        url = await cloud.start(principal_of(request), vendor)
+        note_da, note_en = note(vendor)
+        return AuthorizeLink(authorize_url=url, note_da=note_da, note_en=note_en)
 
     @get(operation_id="listConnections")
     async def list_connections(self, request: Request[Any, Any, Any]) -> list[ConnectionView]:

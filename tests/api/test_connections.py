@@ -180,7 +180,14 @@ async def test_backfill_notification_and_replay(api: Api, withings: FakeWithings
     assert report.pulled == 10  # subscribe + 9 backfill chunks
     assert report.stored == 90 * 3 + 1
     assert withings.count("getmeas") == 9
-    assert {(u, a) for u, _, a in withings.subscriptions} == {("1001", "1"), ("1001", "4")}
+    assert {(u, a) for u, _, a in withings.subscriptions} == {
+        ("1001", "1"),
+        ("1001", "4"),
+        ("1001", "16"),
+        ("1001", "44"),
+    }
+    # each chunk also asked for the days' steps and the nights' sleep (none here)
+    assert withings.count("getactivity") == 9 and withings.count("getsummary") == 9
     listed = (await api.client.get("/v1/me/connections", headers=api.anna)).json()
     assert listed[0]["backfill"] == {"done": 9, "total": 9, "progress": 1.0}
     assert listed[0]["last_sync"] is not None and listed[0]["pending"] == 0
@@ -281,7 +288,7 @@ async def test_budget_shared_by_two_workers(
         one = dataclasses.replace(cloud(api), budgets={"withings": 5})
         two = dataclasses.replace(second.cloud, budgets={"withings": 5})
         for _ in range(12):
-            await one.notified("withings", "1001", None, None)
+            await one.notified("withings", "1001", None, None, topic="measures")
         got = await asyncio.gather(one.work("node-1", limit=6), two.work("node-2", limit=6))
         assert sum(r.pulled for r in got) == 5 and sum(r.waiting for r in got) == 7
         assert len(withings.requests) - before == 5
@@ -304,7 +311,7 @@ async def test_disconnect(api: Api, withings: FakeWithings) -> None:
     await cloud(api).notified("withings", "1001", None, None)  # a pull still waiting
     r = await api.client.delete("/v1/me/connections/withings", headers=api.anna)
     assert r.status_code == 204
-    assert withings.subscriptions == set() and withings.count("revoke") == 2
+    assert withings.subscriptions == set() and withings.count("revoke") == 4
     assert (await api.client.get("/v1/me/connections", headers=api.anna)).json() == []
     assert (await drain(cloud(api))).pulled == 0
     r = await api.client.delete("/v1/me/connections/withings", headers=api.anna)

@@ -170,12 +170,13 @@ class SqlConnections:
         return changed > 0
 
     async def synced(
-        self, citizen_id: str, vendor: str, at: datetime, *, backfill_step: bool
+        self, citizen_id: str, vendor: str, at: datetime | None, *, backfill_step: bool
     ) -> None:
         step = ", backfill_done = backfill_done + 1" if backfill_step else ""
         await self._c.execute(
-            f"UPDATE connections SET last_sync = ?{step} WHERE citizen_id = ? AND vendor = ?",
-            (to_ms(at), citizen_id, vendor),
+            f"UPDATE connections SET last_sync = COALESCE(?, last_sync){step}"
+            " WHERE citizen_id = ? AND vendor = ?",
+            (None if at is None else to_ms(at), citizen_id, vendor),
         )
 
     async def due_polls(self, now: datetime, until: datetime, limit: int) -> list[ConnectionRow]:
@@ -196,16 +197,19 @@ class SqlConnections:
         kind: str,
         windows: Sequence[tuple[str, int, int]],
         at: datetime,
+        *,
+        topic: str = "",
+        entity: str = "",
     ) -> None:
         """`windows`: (id or "", start_s, end_s); an empty id gets a new one."""
         now = to_ms(at)
         rows: list[Sequence[Any]] = [
-            (pid or new_id(), citizen_id, vendor, kind, start, end, now, now)
+            (pid or new_id(), citizen_id, vendor, kind, start, end, now, now, topic, entity)
             for pid, start, end in windows
         ]
         await self._c.executemany(
             "INSERT INTO connection_pulls (id, citizen_id, vendor, kind, start_s, end_s, due_at,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " created_at, topic, entity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
 
@@ -216,7 +220,8 @@ class SqlConnections:
             "UPDATE connection_pulls SET due_at = ?, lease_owner = ?, attempts = attempts + 1"
             " WHERE id IN (SELECT id FROM connection_pulls WHERE due_at <= ?"
             f" ORDER BY due_at, created_at LIMIT ?{self._lock()})"
-            " RETURNING id, citizen_id, vendor, kind, start_s, end_s, attempts, created_at",
+            " RETURNING id, citizen_id, vendor, kind, start_s, end_s, attempts, created_at,"
+            " topic, entity",
             (to_ms(lease_until), owner, to_ms(now), limit),
         )
         rows.sort(key=lambda r: (r[7], r[0]))
@@ -229,6 +234,8 @@ class SqlConnections:
                 start_s=int(r[4]),
                 end_s=int(r[5]),
                 attempts=int(r[6]),
+                topic=r[8] or "",
+                entity=r[9] or "",
             )
             for r in rows
         ]
