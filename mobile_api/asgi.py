@@ -20,6 +20,7 @@ from mobile_api.clinician import clinician_router
 from mobile_api.clinician.inbox_links import open_inbox_link
 from mobile_api.clinician.summary import open_summary_link
 from mobile_api.connections_public import WithingsWebhookController, connection_callback
+from mobile_api.exports import export_loop
 from mobile_api.gateway import GatewayPairingController, gateway_router
 from mobile_api.jobs import job_loop
 from mobile_api.observe import RequestObserver, serve_metrics
@@ -75,6 +76,7 @@ def create_app(
             [
                 asyncio.create_task(work_forever(opened, stop)),
                 asyncio.create_task(job_loop(opened, stop)),
+                asyncio.create_task(export_loop(opened, stop)),
             ]
             if config.run_worker
             else []
