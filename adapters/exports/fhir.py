@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from adapters.fhir import BP_PANEL, CODES, LOINC_SYSTEM, UCUM_SYSTEM, Code, questionnaire_response
 from app.domain.dosing import Dose
-from app.domain.ids import stable_id
+from app.domain.ids import stable_id, stable_id_maker
 from app.domain.metrics import METRICS, Metric
 from app.domain.summary import SharedResponse
 from app.ports.exports import StoredSample
@@ -79,6 +79,8 @@ class ExportFhir:
             for no, src in sources.items()
         }
         self._heads: dict[str, _Head] = {}
+        self._obs_id = stable_id_maker("fhir-export", "obs", citizen_id)
+        self._bp_id = stable_id_maker("fhir-export", "bp", citizen_id)
 
     # -- the Bundle around the entries -----------------------------------------------------
 
@@ -172,8 +174,9 @@ class ExportFhir:
         """One Observation per sample of one metric (not blood pressure: `bp_panels`)."""
         category, concept, code = self._head(metric)
         for start_ms, source_no, end_ms, value, stage, _ in rows:
-            obs_id = _uuid("obs", self.citizen_id, metric, str(start_ms), str(source_no),
-                           str(end_ms), repr(value), stage)  # fmt: skip
+            obs_id = self._obs_id(
+                metric, str(start_ms), str(source_no), str(end_ms), repr(value), stage
+            )
             when_key, when = self._when(start_ms, end_ms)
             resource: dict[str, Any] = {
                 "resourceType": "Observation",
@@ -208,8 +211,9 @@ class ExportFhir:
                 yield from self.observations(_SYS if systolic else _DIA, [lone])
                 continue
             start_ms, source_no, end_ms = systolic[0], systolic[1], systolic[2]
-            obs_id = _uuid("bp", self.citizen_id, str(start_ms), str(source_no), str(end_ms),
-                           repr(systolic[3]), repr(diastolic[3]))  # fmt: skip
+            obs_id = self._bp_id(
+                str(start_ms), str(source_no), str(end_ms), repr(systolic[3]), repr(diastolic[3])
+            )
             when_key, when = self._when(start_ms, end_ms)
             resource: dict[str, Any] = {
                 "resourceType": "Observation",
