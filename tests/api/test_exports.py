@@ -19,6 +19,7 @@ from app.services import exports
 from app.services.imports import Leasing
 from mobile_api.exports import drain_exports, run_export
 from tests.api.test_consultations_api import png
+from tests.api.test_questionnaires_api import BP, answer, bp, given
 from tests.conftest import Api
 
 ANNA = "demo-citizen-anna"
@@ -110,6 +111,9 @@ async def test_the_zip_holds_everything_and_the_bundle_validates(api: Api) -> No
     )
     assert r.status_code == 201, r.text
 
+    instance_id = await given(api, BP)
+    assert (await answer(api, instance_id, bp(128, 80))).status_code == 201
+
     done = await _export(api, api.anna)
     archive = await _download(api, done["href"], api.anna)
     names = set(archive.namelist())
@@ -122,7 +126,13 @@ async def test_the_zip_holds_everything_and_the_bundle_validates(api: Api) -> No
         kind = entry["resource"]["resourceType"]
         kinds[kind] = kinds.get(kind, 0) + 1
     # 5 heart rate + 2 steps + 1 sleep + 1 HRV + 2 blood pressure panels + 1 lone systolic
-    assert kinds == {"Patient": 1, "Device": 2, "Observation": 12, "MedicationAdministration": 2}
+    assert kinds == {
+        "Patient": 1,
+        "Device": 2,
+        "Observation": 12,
+        "QuestionnaireResponse": 1,
+        "MedicationAdministration": 2,
+    }
     resources = [e["resource"] for e in bundle["entry"]]
     panels = [
         r for r in resources if r.get("code", {}).get("coding", [{}])[0].get("code") == "85354-9"
@@ -148,10 +158,14 @@ async def test_the_zip_holds_everything_and_the_bundle_validates(api: Api) -> No
         "start": "2026-11-18T08:00:00+01:00",
         "end": "2026-11-18T08:10:00+01:00",
     }
-    given = sorted(
+    statuses = sorted(
         r["status"] for r in resources if r["resourceType"] == "MedicationAdministration"
     )
-    assert given == ["completed", "not-done"]
+    assert statuses == ["completed", "not-done"]
+    (answered,) = [r for r in resources if r["resourceType"] == "QuestionnaireResponse"]
+    assert answered["id"] == instance_id and answered["status"] == "completed"
+    assert answered["subject"] == {"reference": bundle["entry"][0]["fullUrl"]}
+    assert answered["item"] == bp(128, 80)["item"]
     patient = resources[0]
     assert patient == {
         "resourceType": "Patient",
@@ -167,6 +181,10 @@ async def test_the_zip_holds_everything_and_the_bundle_validates(api: Api) -> No
     proxies = json.loads(archive.read("proxies.json"))
     assert [g["proxy_name"] for g in proxies["given"]] == ["Bent Nielsen"]
     assert "proxy_cpr_hash" not in proxies["given"][0]
+    notices = json.loads(archive.read("notices.json"))
+    assert {"questionnaire.answered", "questionnaire.due"} <= {n["notice"]["kind"] for n in notices}
+    logged = [e["action"] for e in json.loads(archive.read("audit-log.json"))]
+    assert "questionnaire.submit" in logged and logged[-1] == "export.create"
     profile = json.loads(archive.read("profile.json"))
     assert profile["cpr_on_file"] is True and profile["name"] == "Anna Jensen"
 
