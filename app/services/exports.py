@@ -89,7 +89,14 @@ def export_view(job: ExportJob) -> ExportView:
 
 
 async def create_export(uow: UnitOfWork, clock: Clock, principal: Principal) -> ExportJob:
-    """Queue an export of the caller's data, and log that it was asked for."""
+    """Queue an export of the caller's data, and log that it was asked for.
+
+    While one is queued or running, asking again answers that one: an export costs a
+    worker seconds of CPU, and a second would hold the same data.
+    """
+    running = await uow.exports.unfinished(principal.id)
+    if running is not None:
+        return running
     now = clock.now()
     job = ExportJob(
         id=new_id(), citizen_id=principal.id, status="queued", created_at=now, updated_at=now

@@ -16,6 +16,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Stream
 
+from app.errors import Gone, NotFound
 from app.services.exports import ExportView, create_export, export_view, get_export, open_download
 from mobile_api.exports import kick_exports
 from mobile_api.runtime import Runtime
@@ -35,6 +36,12 @@ async def _zip_chunks(runtime: Runtime, key: str) -> AsyncIterator[bytes]:
                 yield chunk
         finally:
             f.close()
+
+
+async def _then(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    yield first
+    async for chunk in rest:
+        yield chunk
 
 
 class ExportController(Controller):
@@ -66,6 +73,13 @@ class ExportController(Controller):
         async with runtime.store.transaction() as uow:
             job = await open_download(uow, runtime.clock, principal_of(request), export_id)
         assert job.blob is not None
+        chunks = _zip_chunks(runtime, job.blob)
+        try:  # open the file before answering: a missing one is a problem, not a cut body
+            first = await anext(chunks)
+        except (NotFound, StopAsyncIteration):
+            raise Gone(
+                "the export's file is gone; ask for a new export", kind="export-expired"
+            ) from None
         headers = {
             "Cache-Control": "private, no-store",
             "X-Content-Type-Options": "nosniff",
@@ -73,4 +87,4 @@ class ExportController(Controller):
         }
         if job.size is not None:
             headers["Content-Length"] = str(job.size)
-        return Stream(_zip_chunks(runtime, job.blob), media_type="application/zip", headers=headers)
+        return Stream(_then(first, chunks), media_type="application/zip", headers=headers)

@@ -256,6 +256,9 @@ async def test_not_ready_then_expired_and_deleted(api: Api) -> None:
     api.runtime.settings = _no_worker(api)
     r = await api.client.post("/v1/me/exports", headers=api.anna)
     export_id = r.json()["export_id"]
+    # asking again while it waits answers the same export (one at a time)
+    again = await api.client.post("/v1/me/exports", headers=api.anna)
+    assert again.status_code == 202 and again.json()["export_id"] == export_id
     href = f"/v1/me/exports/{export_id}/download"
     queued = await api.client.get(href, headers=api.anna)
     assert queued.status_code == 409 and queued.json()["type"].endswith("/export-not-ready")
@@ -279,6 +282,17 @@ async def test_not_ready_then_expired_and_deleted(api: Api) -> None:
     after = (await api.client.get(f"/v1/me/exports/{export_id}", headers=api.anna)).json()
     assert after["status"] == "expired" and "href" not in after
     assert (await api.client.get(href, headers=api.anna)).status_code == 410
+
+
+async def test_a_zip_gone_from_the_store_is_a_clear_410_not_a_cut_download(api: Api) -> None:
+    done = await _export(api, api.anna)
+    (zip_file,) = (api.runtime.settings.blob_root / "exports").rglob("*.zip")
+    zip_file.unlink()
+    r = await api.client.get(done["href"], headers=api.anna)
+    assert r.status_code == 410 and r.json()["type"].endswith("/export-expired")
+    # once done, a new request makes a new export
+    again = await _export(api, api.anna)
+    assert again["export_id"] != done["export_id"]
 
 
 def _no_worker(api: Api) -> Any:

@@ -62,6 +62,14 @@ class SqlExports:
         )
         return None if row is None else _job(row)
 
+    async def unfinished(self, citizen_id: str) -> ExportJob | None:
+        row = await self._c.fetchone(
+            f"SELECT {_COLS} FROM exports WHERE citizen_id = ? AND status IN ('queued', 'running')"
+            " ORDER BY created_at DESC LIMIT 1",
+            (citizen_id,),
+        )
+        return None if row is None else _job(row)
+
     async def claim(self, owner: str, now: datetime, lease_until: datetime) -> ExportJob | None:
         """One statement, as `SqlImports.claim`: SKIP LOCKED on PostgreSQL, the single
         writer on SQLite."""
