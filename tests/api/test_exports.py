@@ -362,3 +362,38 @@ async def test_samples_are_paged_without_loss_or_repeat(api: Api, page: int) -> 
         assert len(rows) <= page
         seen += [r[3] for r in rows]
     assert seen == [128.0, 135.0, 141.0]
+
+
+async def test_progress_is_on_the_row_while_it_runs(api: Api) -> None:
+    """Another node polling the row sees the export move: 0 < progress < 1, never back."""
+    import msgspec
+
+    anna = api.demo.citizens[0].id
+    async with api.runtime.store.transaction() as uow:
+        watch = await uow.sources.add(
+            anna, key="watch", name="Ur", kind="watch", device=None, at=api.clock.now()
+        )
+        await uow.samples.insert(
+            [
+                (anna, "heart_rate", T0 + i * MIN, watch, T0 + i * MIN, 60.0, "", None)
+                for i in range(40_000)
+            ]
+        )
+    api.runtime.settings = msgspec.structs.replace(
+        api.runtime.settings, run_worker=False, job_progress_seconds=0.01
+    )
+    r = await api.client.post("/v1/me/exports", headers=api.anna)
+    export_id = r.json()["export_id"]
+    seen: list[float] = []
+    running = asyncio.create_task(drain_exports(api.runtime))
+    while not running.done():
+        async with api.runtime.store.read() as uow:
+            job = await uow.exports.get(anna, export_id)
+        assert job is not None
+        if job.status == "running":
+            seen.append(job.progress)
+        await asyncio.sleep(0.005)
+    await running
+    moving = [p for p in seen if 0 < p < 1]
+    assert moving, seen
+    assert seen == sorted(seen)
