@@ -7,8 +7,8 @@ snapshot, the samples a page at a time, and every page's entries are encoded and
 compressed in a worker thread into a local temporary zip, which is then streamed into the
 blob store. The lease is renewed, and the progress written to the row, every
 `job_progress_seconds` on both engines (an export only reads, so it holds no writer).
-A worker that finds its lease gone stops and stores nothing; a worker stopping hands
-its export back.
+A worker that finds its lease gone stops at its next page and stores nothing (it is
+never cancelled inside a database call); a worker stopping hands its export back.
 """
 
 from __future__ import annotations
@@ -53,8 +53,20 @@ async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
 
 
 class _Progress:
+    """The run's progress (0–1) and whether its lease was lost, shared with the keeper.
+
+    A lost lease stops the run at the next page rather than by cancelling it: a task
+    cancelled inside a database call can leave its connection mid-transaction.
+    """
+
     def __init__(self) -> None:
         self.value = 0.0
+        self.lost = False
+
+    def set(self, value: float) -> None:
+        if self.lost:
+            raise _LeaseLost
+        self.value = value
 
 
 async def _build(runtime: Runtime, job: ExportJob, progress: _Progress, workdir: Path) -> Path:
@@ -87,7 +99,7 @@ async def _build(runtime: Runtime, job: ExportJob, progress: _Progress, workdir:
                     archive.add_entries, fhir.observations(metric, rows)
                 )
                 read += len(rows)
-                progress.value = _SAMPLES_SHARE * read / total
+                progress.set(_SAMPLES_SHARE * read / total)
         if any(m in _BP for m in c.metrics):
             pairs = bp_pairs(
                 exports.sample_pages(store, c.citizen_id, _BP[0]),
@@ -98,7 +110,7 @@ async def _build(runtime: Runtime, job: ExportJob, progress: _Progress, workdir:
                     archive.add_entries, fhir.bp_panels(batch)
                 )
                 read += sum((s is not None) + (d is not None) for s, d in batch)
-                progress.value = _SAMPLES_SHARE * read / total
+                progress.set(_SAMPLES_SHARE * read / total)
         counts["QuestionnaireResponse"] = await asyncio.to_thread(
             archive.add_entries, fhir.responses(c.responses)
         )
@@ -119,7 +131,7 @@ async def _build(runtime: Runtime, job: ExportJob, progress: _Progress, workdir:
         await asyncio.to_thread(archive.add_text, "README.md", text)
     finally:
         await asyncio.to_thread(archive.close)
-    progress.value = 0.95
+    progress.set(0.95)
     return path
 
 
@@ -138,12 +150,14 @@ async def run_export(runtime: Runtime, job: ExportJob) -> bool:
         )
         return False
     progress = _Progress()
-    work = asyncio.create_task(_run(runtime, job, leasing, progress), name=f"export-{job.id}")
-    lost = asyncio.Event()
+    stop = asyncio.Event()
 
     async def keep_lease() -> None:
         while True:
-            await asyncio.sleep(leasing.every)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=leasing.every)
+            if stop.is_set():
+                return
             now = clock.now()
             try:
                 async with store.transaction() as uow:
@@ -154,17 +168,13 @@ async def run_export(runtime: Runtime, job: ExportJob) -> bool:
                 _log.exception("export %s: renewing the lease failed; trying again", job.id)
                 continue
             if not mine:
-                lost.set()
-                work.cancel()
+                progress.lost = True
                 return
 
     keeper = asyncio.create_task(keep_lease())
     try:
-        return await work
-    except asyncio.CancelledError:
-        if lost.is_set():
-            _log.warning("export %s: the lease went to another worker; stored nothing", job.id)
-            return False
+        return await _run(runtime, job, leasing, progress)
+    except asyncio.CancelledError:  # shutting down: hand it back for another worker
         with contextlib.suppress(Exception):
             await asyncio.shield(exports.release(store, clock, job, leasing))
         raise
@@ -178,7 +188,7 @@ async def run_export(runtime: Runtime, job: ExportJob) -> bool:
         )
         return False
     finally:
-        keeper.cancel()
+        stop.set()  # the keeper ends its beat (never cancelled inside a transaction)
         await asyncio.gather(keeper, return_exceptions=True)
 
 
@@ -188,6 +198,7 @@ async def _run(runtime: Runtime, job: ExportJob, leasing: Leasing, progress: _Pr
         # the attempt in the key: a worker that lost its lease never overwrites the zip of
         # the one that took over
         key = f"exports/{job.citizen_id}/{job.id}-{job.attempts}.zip"
+        progress.set(0.97)  # stops here if the lease was lost meanwhile
         size = await runtime.blobs.put_stream(key, _file_chunks(path))
     try:
         done = await exports.finish(

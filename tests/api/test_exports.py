@@ -397,3 +397,42 @@ async def test_progress_is_on_the_row_while_it_runs(api: Api) -> None:
     moving = [p for p in seen if 0 < p < 1]
     assert moving, seen
     assert seen == sorted(seen)
+
+
+async def test_a_worker_that_loses_its_lease_midway_stops_and_stores_nothing(api: Api) -> None:
+    import msgspec
+
+    anna = api.demo.citizens[0].id
+    async with api.runtime.store.transaction() as uow:
+        watch = await uow.sources.add(
+            anna, key="watch", name="Ur", kind="watch", device=None, at=api.clock.now()
+        )
+        await uow.samples.insert(
+            [
+                (anna, "heart_rate", T0 + i * MIN, watch, T0 + i * MIN, 60.0, "", None)
+                for i in range(40_000)
+            ]
+        )
+    api.runtime.settings = msgspec.structs.replace(
+        api.runtime.settings, run_worker=False, job_progress_seconds=0.01
+    )
+    export_id = (await api.client.post("/v1/me/exports", headers=api.anna)).json()["export_id"]
+    job = await exports.claim_next(
+        api.runtime.store, api.clock, Leasing(owner=api.runtime.worker_id)
+    )
+    assert job is not None
+    running = asyncio.create_task(run_export(api.runtime, job))
+    await asyncio.sleep(0.05)
+    assert not running.done()
+    # another worker has the export now (its lease came after this one's lapsed)
+    async with api.runtime.store.transaction() as uow:
+        await uow.connection.execute(  # type: ignore[attr-defined]
+            "UPDATE exports SET lease_owner = 'node-b' WHERE id = ?", (export_id,)
+        )
+    assert await running is False
+    assert list(api.runtime.settings.blob_root.rglob("*.zip")) == []
+    async with api.runtime.store.read() as uow:
+        after = await uow.exports.get(anna, export_id)
+    assert after is not None and (after.status, after.lease_owner) == ("running", "node-b")
+    # and the store is fine: the next transaction starts cleanly
+    assert await exports.claim_next(api.runtime.store, api.clock, Leasing(owner="x")) is None
