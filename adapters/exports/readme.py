@@ -40,6 +40,18 @@ FILES: dict[str, tuple[str, str]] = {
     ),
     "appointments.json": ("Dine aftaler hos lægen.", "Your appointments with the clinic."),
     "medications.json": ("Din medicinliste.", "Your medication list."),
+    "medicine-schedules.json": (
+        "Hvornår du tager din medicin (tider, ugedage, periode), som du har sat det op.",
+        "When you take your medicine (times, weekdays, period), as you set it up.",
+    ),
+    "vaccinations.json": (
+        "Dine vaccinationer, givne og kommende, som klinikken har registreret dem.",
+        "Your vaccinations, given and due, as the clinic recorded them.",
+    ),
+    "gateways.json": (
+        "Dine hjemme-gateways (Bluetooth-bokse), der sender målinger, også tilbagekaldte.",
+        "Your home gateways (Bluetooth boxes) that send measurements, revoked ones too.",
+    ),
     "renewals.json": (
         "Dine ønsker om receptfornyelse og klinikkens svar.",
         "Your prescription renewal requests and the clinic's answers.",

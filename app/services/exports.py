@@ -314,6 +314,11 @@ async def contents(uow: UnitOfWork, citizen_id: str, now: datetime) -> ExportCon
         "appointments.json": [_plain(a) for a in await uow.appointments.for_citizen(citizen_id)],
         "medications.json": [_plain(m) for m in medications],
         "renewals.json": [_plain(r) for r in await uow.renewals.for_citizen(citizen_id)],
+        "medicine-schedules.json": [
+            _plain(d) for d in await uow.dose_schedules.for_citizen(citizen_id)
+        ],
+        "vaccinations.json": [_plain(v) for v in await uow.vaccinations.for_citizen(citizen_id)],
+        "gateways.json": [_plain(g) for g in await uow.gateways.for_citizen(citizen_id)],
         "consultations.json": threads,
         "notices.json": notices,
         "sources.json": [{"source_no": no, **s} for no, s in sorted(sources.items())],

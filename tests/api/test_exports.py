@@ -181,6 +181,8 @@ async def test_the_zip_holds_everything_and_the_bundle_validates(api: Api) -> No
     proxies = json.loads(archive.read("proxies.json"))
     assert [g["proxy_name"] for g in proxies["given"]] == ["Bent Nielsen"]
     assert "proxy_cpr_hash" not in proxies["given"][0]
+    gateways = json.loads(archive.read("gateways.json"))
+    assert [g["name"] for g in gateways] == ["Stuen (demo)"]
     notices = json.loads(archive.read("notices.json"))
     assert {"questionnaire.answered", "questionnaire.due"} <= {n["notice"]["kind"] for n in notices}
     logged = [e["action"] for e in json.loads(archive.read("audit-log.json"))]
