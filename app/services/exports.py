@@ -74,17 +74,22 @@ class ExportView(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     error: str | None = None
 
 
-def export_view(job: ExportJob) -> ExportView:
-    done = job.status == "done"
+def export_view(job: ExportJob, now: datetime) -> ExportView:
+    """The export as polled; past its expiry it reads `expired` even before the worker
+    has deleted the zip, so the view never offers a link that answers 410."""
+    status = job.status
+    if status == "done" and job.expires_at is not None and job.expires_at <= now:
+        status = "expired"
+    done = status == "done"
     return ExportView(
         export_id=job.id,
-        status=job.status,
-        progress=1.0 if done else round(job.progress, 4) if job.status == "running" else 0.0,
+        status=status,
+        progress=1.0 if done else round(job.progress, 4) if status == "running" else 0.0,
         href=f"/v1/me/exports/{job.id}/download" if done else None,
         created_at=job.created_at,
-        expires_at=job.expires_at if job.status in ("done", "expired") else None,
+        expires_at=job.expires_at if status in ("done", "expired") else None,
         size=job.size if done else None,
-        error=job.error_detail if job.status == "failed" else None,
+        error=job.error_detail if status == "failed" else None,
     )
 
 

@@ -55,7 +55,9 @@ class ExportController(Controller):
             job = await create_export(uow, runtime.clock, principal_of(request))
         kick_exports(runtime)
         return Response(
-            export_view(job), status_code=202, headers={"Location": f"/v1/me/exports/{job.id}"}
+            export_view(job, runtime.clock.now()),
+            status_code=202,
+            headers={"Location": f"/v1/me/exports/{job.id}"},
         )
 
     @get("/{export_id:str}", operation_id="getExport")
@@ -64,7 +66,7 @@ class ExportController(Controller):
         runtime = runtime_of(request)
         async with runtime.store.read() as uow:
             job = await get_export(uow, principal_of(request).id, export_id)
-        return export_view(job)
+        return export_view(job, runtime.clock.now())
 
     @get("/{export_id:str}/download", operation_id="downloadExport")
     async def download(self, request: Request[Any, Any, Any], export_id: FromPath[str]) -> Stream:

@@ -274,6 +274,9 @@ async def test_not_ready_then_expired_and_deleted(api: Api) -> None:
     api.clock.advance(days=7, seconds=-1)
     assert (await api.client.get(href, headers=api.anna)).status_code == 200
     api.clock.advance(seconds=1)
+    # expired at once for the poller too, before the worker has swept
+    polled = (await api.client.get(f"/v1/me/exports/{export_id}", headers=api.anna)).json()
+    assert polled["status"] == "expired" and "href" not in polled
     gone = await api.client.get(href, headers=api.anna)
     assert gone.status_code == 410
     assert gone.json()["type"] == "https://minlaege.dk/problems/export-expired"
