@@ -6,6 +6,7 @@ __all__ = [
     "Conflict",
     "DomainError",
     "Forbidden",
+    "Gone",
     "Invalid",
     "NotFound",
     "Unauthenticated",
@@ -45,6 +46,12 @@ class Forbidden(DomainError):
     """The caller is known but may not do this."""
 
     kind = "forbidden"
+
+
+class Gone(DomainError):
+    """The thing existed for the caller but is no more (an expired download link)."""
+
+    kind = "gone"
 
 
 class Unauthenticated(DomainError):

@@ -86,6 +86,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     job_poll_seconds: float = 1.0
     #: a job claimed this many times without ending (its workers died) is given up
     job_max_attempts: int = 5
+    #: "download my data" (issue 14, ADR 0022): how long a finished export's link works;
+    #: afterwards the worker deletes the zip
+    export_link_days: int = 7
     #: on SIGTERM, requests in flight get this long to finish
     shutdown_grace_seconds: float = 20.0
     #: `json` (one object a line, with request id and trace id) or `text`; unset: text
@@ -209,6 +212,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "job_lease_seconds": float(e.get("MINLAEGE_JOB_LEASE_SECONDS") or 30.0),
         "job_progress_seconds": float(e.get("MINLAEGE_JOB_PROGRESS_SECONDS") or 1.0),
         "job_poll_seconds": float(e.get("MINLAEGE_JOB_POLL_SECONDS") or 1.0),
+        "export_link_days": _int(e, "MINLAEGE_EXPORT_LINK_DAYS", 7),
         "shutdown_grace_seconds": float(e.get("MINLAEGE_SHUTDOWN_GRACE_SECONDS") or 20.0),
         "log_format": e.get("MINLAEGE_LOG_FORMAT") or None,
         "rate_limits": _switch(e, "MINLAEGE_RATE_LIMITS"),

@@ -17,6 +17,7 @@ MODULES = [
     "bench.reminders",
     "bench.inbox",
     "bench.connections",
+    "bench.exports",
 ]
 
 wanted = sys.argv[1:]

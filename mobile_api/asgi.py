@@ -24,6 +24,7 @@ from mobile_api.connections_public import (
     connection_callback,
     polar_webhook,
 )
+from mobile_api.exports import export_loop
 from mobile_api.gateway import GatewayPairingController, gateway_router
 from mobile_api.jobs import job_loop
 from mobile_api.observe import RequestObserver, serve_metrics
@@ -79,6 +80,7 @@ def create_app(
             [
                 asyncio.create_task(work_forever(opened, stop)),
                 asyncio.create_task(job_loop(opened, stop)),
+                asyncio.create_task(export_loop(opened, stop)),
             ]
             if config.run_worker
             else []

@@ -208,9 +208,10 @@ def cmd_gatt_decode(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     """The background worker: one pass with --once (cron, checks), else until stopped.
 
-    Besides the periodic pass it runs import jobs, claimed from the database under a
-    lease; on SIGTERM or SIGINT it hands a running job back and exits 0.
+    Besides the periodic pass it runs import jobs and data exports, claimed from the
+    database under a lease; on SIGTERM or SIGINT it hands a running job back and exits 0.
     """
+    from mobile_api.exports import drain_exports, export_loop
     from mobile_api.jobs import drain, job_loop
     from mobile_api.worker import work_forever, work_once
 
@@ -227,12 +228,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
         if args.once:
             report = await work_once(runtime)
             await drain(runtime)
+            await drain_exports(runtime)
             return report
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await asyncio.gather(work_forever(runtime, stop), job_loop(runtime, stop))
+        await asyncio.gather(
+            work_forever(runtime, stop), job_loop(runtime, stop), export_loop(runtime, stop)
+        )
         return {"stopped": True}
 
     _emit(asyncio.run(_with_runtime(settings, work)))

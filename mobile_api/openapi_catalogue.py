@@ -32,6 +32,10 @@ STATUS: dict[int, tuple[str, tuple[str, ...]]] = {
         ("not-found",),
     ),
     409: ("The request clashes with the current state; nothing changed.", ("conflict",)),
+    410: (
+        "Gone for good: the download link has expired and the file is deleted.",
+        ("gone",),
+    ),
     413: ("The body is larger than this operation takes.", ("too-large",)),
     415: ("The body's Content-Type is not one this operation reads.", ("unsupported-media-type",)),
     422: (
@@ -68,6 +72,7 @@ KINDS: dict[str, dict[int, tuple[str, ...]]] = {
     "getSummaryHtml": {404: ("not-shared",)},
     "getSharedDaily": {404: ("not-shared",)},
     "createImport": {422: ("unsupported-file",)},
+    "downloadExport": {409: ("export-not-ready",), 410: ("export-expired",)},
     "listFreeSlots": {404: ("no-clinic",)},
     "getMyClinic": {404: ("no-clinic",)},
     "bookAppointment": {
@@ -133,6 +138,7 @@ SUCCESS_SCHEMA = {"putQuestionnaire": "DefinitionView", "healthReady": "Health"}
 FILES = {
     "getConsultationPhoto": ("image/jpeg", "image/png"),
     "viewConsultationPhoto": ("image/jpeg", "image/png"),
+    "downloadExport": ("application/zip",),
 }
 
 #: tag -> (description, operation ids); operations not named keep their router's tag
@@ -197,6 +203,10 @@ TAGS: dict[str, tuple[str, tuple[str, ...]]] = {
     "questionnaires": (
         "PRO questionnaires from the clinic: what is due, answering.",
         ("listMyQuestionnaires", "getMyQuestionnaire", "answerQuestionnaire"),
+    ),
+    "my-data": (
+        "Download everything we hold about the citizen as a zip (FHIR, JSON, photos).",
+        ("createExport", "getExport", "downloadExport"),
     ),
     "access-log": (
         "Who did what with the citizen's data.",

@@ -16,7 +16,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthenticated
+from app.errors import Conflict, DomainError, Forbidden, Gone, Invalid, NotFound, Unauthenticated
 
 __all__ = [
     "PROBLEM_BASE",
@@ -113,6 +113,15 @@ TITLES: dict[str, tuple[str, str]] = {
         "Tjenesten er midlertidigt utilgængelig",
         "The service is temporarily unavailable",
     ),
+    "gone": ("Findes ikke længere", "No longer available"),
+    "export-expired": (
+        "Linket til dine data er udløbet; bestil en ny download",
+        "The link to your data has expired; ask for a new download",
+    ),
+    "export-not-ready": (
+        "Dine data er ikke klar endnu",
+        "Your data are not ready yet",
+    ),
     "error": ("Fejl", "Error"),
 }
 
@@ -123,6 +132,7 @@ _STATUS_KIND = {
     404: "not-found",
     405: "method-not-allowed",
     409: "conflict",
+    410: "gone",
     413: "too-large",
     415: "unsupported-media-type",
     422: "invalid",
@@ -134,6 +144,7 @@ _DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (NotFound, 404),
     (Conflict, 409),
     (Forbidden, 403),
+    (Gone, 410),
     (Unauthenticated, 401),
     (Invalid, 422),
 )

@@ -61,6 +61,8 @@ class Runtime:
     )
     #: set by a job loop running in this process; an upload wakes it at once
     job_wake: asyncio.Event | None = None
+    #: set by an export loop running in this process (ADR 0022); a new export wakes it
+    export_wake: asyncio.Event | None = None
     #: cloud connections (contracts §11): the vendors configured, and their use cases
     cloud: CloudConnections | None = None
 

@@ -108,6 +108,14 @@ _ACTIONS: dict[str, tuple[str, str]] = {
         "{actor} så dine svar på et spørgeskema",
         "{actor} viewed your answers to a questionnaire",
     ),
+    "export.create": (
+        "{actor} bestilte en kopi af alle dine data",
+        "{actor} asked for a copy of all your data",
+    ),
+    "export.download": (
+        "{actor} hentede kopien af alle dine data",
+        "{actor} downloaded the copy of all your data",
+    ),
     "renewal.approved": ("{actor} fornyede din recept", "{actor} renewed your prescription"),
     "renewal.rejected": (
         "{actor} afviste at forny din recept",

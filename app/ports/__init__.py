@@ -32,6 +32,7 @@ from app.domain.sources import StoredSource
 from app.domain.summary_links import SummaryLink
 from app.domain.waitlist import WaitlistEntry
 from app.ports.connections import ConnectionRepository
+from app.ports.exports import ExportRepository
 from app.ports.healthconnect import HealthConnectRepository
 from app.ports.inbox import (
     InboxLinkRepository,
@@ -63,6 +64,7 @@ __all__ = [
     "DailyRow",
     "DoseRepository",
     "DoseScheduleRepository",
+    "ExportRepository",
     "GatewayIORepository",
     "GatewayRepository",
     "HealthConnectRepository",
@@ -520,6 +522,7 @@ class UnitOfWork(Protocol):
     supplies: SupplyRepository
     vaccinations: VaccinationRepository
     connections: ConnectionRepository
+    exports: ExportRepository
 
 
 class Store(Protocol):

@@ -37,12 +37,14 @@ from app.ports import (
     VaccinationRepository,
     WaitlistRepository,
 )
+from app.ports.exports import ExportRepository
 from app.store.db import Connection
 from app.store.repos.appointments import SqlAppointments, SqlWaitlist
 from app.store.repos.audit import SqlAudit
 from app.store.repos.connections import SqlConnections
 from app.store.repos.consultations import SqlConsultations
 from app.store.repos.dosing import SqlDoses, SqlDoseSchedules, SqlReminderLog, SqlSupplies
+from app.store.repos.exports import SqlExports
 from app.store.repos.gateway_io import SqlGatewayIO
 from app.store.repos.healthconnect import SqlHealthConnect
 from app.store.repos.imports import SqlImports
@@ -103,3 +105,4 @@ class SqlUnitOfWork:
         self.supplies: SupplyRepository = SqlSupplies(conn)
         self.vaccinations: VaccinationRepository = SqlVaccinations(conn)
         self.connections: ConnectionRepository = SqlConnections(conn)
+        self.exports: ExportRepository = SqlExports(conn)
