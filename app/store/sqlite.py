@@ -88,6 +88,26 @@ class SqliteConnection:
         return [tuple(r) for r in rows]
 
 
+async def _roll_back(conn: aiosqlite.Connection) -> None:
+    """End whatever transaction the connection is in, even when the caller was cancelled.
+
+    A task cancelled while it awaits BEGIN stops waiting, but aiosqlite's thread still
+    runs the BEGIN: without this the connection went back (the writer to the next
+    transaction, a reader to the pool) inside a transaction, and the next BEGIN failed.
+    The ROLLBACK queues behind the BEGIN on the same thread and is shielded from a
+    second cancellation; with no transaction open it is a no-op.
+    """
+
+    async def end() -> None:
+        try:
+            await conn.execute("ROLLBACK")
+        except sqlite3.OperationalError as exc:  # no transaction was open
+            if "no transaction" not in str(exc):
+                raise
+
+    await asyncio.shield(end())
+
+
 async def _connect(path: str) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)
     for pragma in _PRAGMAS:
@@ -146,11 +166,11 @@ class SqliteStore:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[UnitOfWork]:
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
             try:
+                await self._writer.execute("BEGIN IMMEDIATE")
                 yield self._uows[id(self._writer)]
             except BaseException:
-                await self._writer.execute("ROLLBACK")
+                await _roll_back(self._writer)
                 raise
             await self._writer.execute("COMMIT")
 
@@ -159,12 +179,12 @@ class SqliteStore:
         conn = await self._readers.get()
         try:
             await conn.execute("BEGIN")
-            try:
-                yield self._uows[id(conn)]
-            finally:
-                await conn.execute("ROLLBACK")
+            yield self._uows[id(conn)]
         finally:
-            self._readers.put_nowait(conn)
+            try:
+                await _roll_back(conn)
+            finally:
+                self._readers.put_nowait(conn)
 
     @asynccontextmanager
     async def glance(self) -> AsyncIterator[UnitOfWork]:

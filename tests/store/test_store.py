@@ -295,3 +295,27 @@ async def test_readers_see_committed_data_only(store: Store) -> None:
     await task
     async with store.read() as uow:
         assert await uow.clinics.get("k1") is not None
+
+
+@pytest.mark.parametrize("kind", ["transaction", "read"])
+async def test_a_task_cancelled_while_it_begins_leaves_the_connection_usable(
+    store: Store, kind: str
+) -> None:
+    """Cancelling a task that awaits BEGIN used to leave SQLite's connection inside the
+    transaction the thread still began, and the next BEGIN on it failed."""
+
+    async def hold() -> None:
+        opened = store.transaction() if kind == "transaction" else store.read()
+        async with opened:
+            await asyncio.sleep(10)
+
+    for _ in range(3):  # readers are a pool: cancel on more than one connection
+        task = asyncio.create_task(hold())
+        await asyncio.sleep(0)  # the task is now awaiting its BEGIN
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    await _citizen(store)
+    for _ in range(3):
+        async with store.read() as uow:
+            assert await uow.citizens.get("c1") is not None
