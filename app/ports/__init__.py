@@ -32,6 +32,7 @@ from app.domain.sources import StoredSource
 from app.domain.summary_links import SummaryLink
 from app.domain.waitlist import WaitlistEntry
 from app.ports.connections import ConnectionRepository
+from app.ports.erasure import ErasureRepository, RetentionRepository
 from app.ports.healthconnect import HealthConnectRepository
 from app.ports.inbox import (
     InboxLinkRepository,
@@ -62,6 +63,7 @@ __all__ = [
     "DailyRow",
     "DoseRepository",
     "DoseScheduleRepository",
+    "ErasureRepository",
     "GatewayIORepository",
     "GatewayRepository",
     "HealthConnectRepository",
@@ -84,6 +86,7 @@ __all__ = [
     "RefreshTokenRepository",
     "ReminderLogRepository",
     "RenewalRepository",
+    "RetentionRepository",
     "SampleRepository",
     "SampleRow",
     "ScheduleRepository",
@@ -510,6 +513,8 @@ class UnitOfWork(Protocol):
     supplies: SupplyRepository
     vaccinations: VaccinationRepository
     connections: ConnectionRepository
+    erasure: ErasureRepository
+    retention: RetentionRepository
 
 
 class Store(Protocol):
