@@ -1,0 +1,203 @@
+"""DELETE /v1/me/sources/{key} and DELETE /v1/me/wearables: the days re-rolled, worked
+out by hand, and the same data sent again stored again (issue 14, ADR 0023)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.api.test_proxy_api import for_anna, grant
+from tests.conftest import Api
+
+SYNC = "/v1/me/healthkit/samples"
+WATCH = {
+    "source_name": "Annas Apple Watch",
+    "bundle_id": "com.apple.health.W",
+    "device_model": "Watch",
+}
+PHONE = {"source_name": "Annas iPhone", "bundle_id": "com.apple.health.P", "device_model": "iPhone"}
+STEPS = {"type": "HKQuantityTypeIdentifierStepCount", "unit": "count"}
+PULSE = {"type": "HKQuantityTypeIdentifierHeartRate", "unit": "count/min"}
+
+
+def hk(
+    uid: int, kind: dict[str, str], src: dict[str, str], start: str, end: str, value: float
+) -> dict[str, Any]:
+    return {
+        "uuid": f"00000000-0000-4000-8000-{uid:012d}",
+        **kind,
+        **src,
+        "value": value,
+        "start": start,
+        "end": end,
+    }
+
+
+async def _sync(api: Api, samples: list[dict[str, Any]]) -> dict[str, Any]:
+    r = await api.client.post(SYNC, json={"samples": samples}, headers=api.anna)
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+async def _days(api: Api, metric: str, first: str, last: str) -> dict[str, Any]:
+    r = await api.client.get(
+        f"/v1/me/daily?metric={metric}&from={first}&to={last}", headers=api.anna
+    )
+    assert r.status_code == 200
+    return {d["date"]: d.get("sum", (d.get("count"), d.get("mean"))) for d in r.json()["days"]}
+
+
+# -- a source ------------------------------------------------------------------------------
+MAY = [
+    # 2 May: the phone counts 10:00-12:00 (1200), the watch 10:30-11:30 (900) under it
+    hk(1, STEPS, PHONE, "2024-05-02T10:00:00+02:00", "2024-05-02T12:00:00+02:00", 1200),
+    hk(2, STEPS, WATCH, "2024-05-02T10:30:00+02:00", "2024-05-02T11:30:00+02:00", 900),
+    # 3 May: the watch alone
+    hk(3, STEPS, WATCH, "2024-05-03T10:00:00+02:00", "2024-05-03T11:00:00+02:00", 500),
+    # pulse on 2 May: one from each
+    hk(4, PULSE, WATCH, "2024-05-02T10:00:00+02:00", "2024-05-02T10:00:00+02:00", 60),
+    hk(5, PULSE, PHONE, "2024-05-02T11:00:00+02:00", "2024-05-02T11:00:00+02:00", 80),
+]
+
+
+async def _watch_key(api: Api) -> str:
+    sources = (await api.client.get("/v1/me/sources", headers=api.anna)).json()
+    return next(s["key"] for s in sources if s["kind"] == "watch")
+
+
+async def test_deleting_a_source_rerolls_its_days(api: Api) -> None:
+    await _sync(api, MAY)
+    # the watch wins 10:30-11:30 (900); the phone keeps its other hour: 1200 x 1/2 = 600
+    assert await _days(api, "steps", "2024-05-01", "2024-05-04") == {
+        "2024-05-02": 1500.0,
+        "2024-05-03": 500.0,
+    }
+    key = await _watch_key(api)
+    r = await api.client.delete(f"/v1/me/sources/{key}", headers=api.anna)
+    assert r.status_code == 200
+    # three watch samples (two step records, one pulse), on 2 and 3 May
+    assert r.json() == {"deleted_samples": 3, "days_rerolled": 2}
+    # the phone, second before, now wins its whole two hours; 3 May has nothing left
+    assert await _days(api, "steps", "2024-05-01", "2024-05-04") == {"2024-05-02": 1200.0}
+    assert await _days(api, "heart_rate", "2024-05-01", "2024-05-04") == {"2024-05-02": (1, 80.0)}
+    left = (await api.client.get("/v1/me/sources", headers=api.anna)).json()
+    assert [s["kind"] for s in left] == ["phone"]
+    # a second DELETE: the source is gone (404), and nothing changes
+    again = await api.client.delete(f"/v1/me/sources/{key}", headers=api.anna)
+    assert again.status_code == 404
+    assert await _days(api, "steps", "2024-05-01", "2024-05-04") == {"2024-05-02": 1200.0}
+
+
+async def test_the_same_data_synced_again_is_stored_again(api: Api) -> None:
+    await _sync(api, MAY)
+    key = await _watch_key(api)
+    assert (await api.client.delete(f"/v1/me/sources/{key}", headers=api.anna)).status_code == 200
+    again = await _sync(api, MAY)
+    # the watch's UUIDs are free again; the phone's are still held
+    assert [r["outcome"] for r in again["results"]] == [
+        "duplicate",
+        "stored",
+        "stored",
+        "stored",
+        "duplicate",
+    ]
+    assert await _days(api, "steps", "2024-05-01", "2024-05-04") == {
+        "2024-05-02": 1500.0,
+        "2024-05-03": 500.0,
+    }
+
+
+async def test_unknown_or_foreign_source_is_404(api: Api) -> None:
+    await _sync(api, MAY)
+    key = await _watch_key(api)
+    assert (await api.client.delete("/v1/me/sources/nope", headers=api.anna)).status_code == 404
+    # Bent has no such source: Anna's is not his to delete
+    r = await api.client.delete(f"/v1/me/sources/{key}", headers=api.bent)
+    assert r.status_code == 404
+    assert await _days(api, "steps", "2024-05-02", "2024-05-02") == {"2024-05-02": 1500.0}
+
+
+# -- a period across the autumn change (Europe/Copenhagen, 25 October 2026) -----------------
+# 25 October 2026 is 25 hours long: from 2026-10-24T22:00Z to 2026-10-25T23:00Z.
+OCTOBER = [
+    # 24 Oct 23:00 to 25 Oct 01:00 (+02:00): 1000 steps, half on each day; it has a part
+    # in the period, so it goes whole
+    hk(11, STEPS, WATCH, "2026-10-24T23:00:00+02:00", "2026-10-25T01:00:00+02:00", 1000),
+    # the repeated hour 02:30 summer time to 02:30 winter time: one hour, 300 steps
+    hk(12, STEPS, WATCH, "2026-10-25T02:30:00+02:00", "2026-10-25T02:30:00+01:00", 300),
+    # the last half hour of the long day (22:30Z-22:50Z)
+    hk(13, STEPS, WATCH, "2026-10-25T23:30:00+01:00", "2026-10-25T23:50:00+01:00", 200),
+    # just after it (23:10Z on the 25th in UTC, the 26th here)
+    hk(14, STEPS, WATCH, "2026-10-26T00:10:00+01:00", "2026-10-26T00:40:00+01:00", 100),
+    # the day before, midday
+    hk(15, STEPS, WATCH, "2026-10-24T12:00:00+02:00", "2026-10-24T12:30:00+02:00", 400),
+    # pulse: 00:30 on the 25th is 22:30Z on the 24th (in); 23:30 on the 24th (out);
+    # 23:30 on the 25th (in); 00:30 on the 26th is 23:30Z on the 25th (out)
+    hk(16, PULSE, WATCH, "2026-10-25T00:30:00+02:00", "2026-10-25T00:30:00+02:00", 70),
+    hk(17, PULSE, WATCH, "2026-10-24T23:30:00+02:00", "2026-10-24T23:30:00+02:00", 60),
+    hk(18, PULSE, WATCH, "2026-10-25T23:30:00+01:00", "2026-10-25T23:30:00+01:00", 90),
+    hk(19, PULSE, WATCH, "2026-10-26T00:30:00+01:00", "2026-10-26T00:30:00+01:00", 75),
+]
+
+
+async def test_deleting_a_period_across_the_autumn_change(api: Api) -> None:
+    await _sync(api, OCTOBER)
+    assert await _days(api, "steps", "2026-10-23", "2026-10-27") == {
+        "2026-10-24": 900.0,  # 400 + 500
+        "2026-10-25": 1000.0,  # 500 + 300 + 200
+        "2026-10-26": 100.0,
+    }
+    url = "/v1/me/wearables?from=2026-10-25&to=2026-10-25"
+    r = await api.client.delete(url, headers=api.anna)
+    assert r.status_code == 200
+    # steps 11, 12, 13 and pulse 16, 18; the record over midnight touched the 24th too
+    assert r.json() == {"deleted_samples": 5, "days_rerolled": 2}
+    assert await _days(api, "steps", "2026-10-23", "2026-10-27") == {
+        "2026-10-24": 400.0,
+        "2026-10-26": 100.0,
+    }
+    assert await _days(api, "heart_rate", "2026-10-23", "2026-10-27") == {
+        "2026-10-24": (1, 60.0),
+        "2026-10-26": (1, 75.0),
+    }
+    # again: nothing left to delete, nothing re-rolled
+    again = await api.client.delete(url, headers=api.anna)
+    assert again.status_code == 200
+    assert again.json() == {"deleted_samples": 0, "days_rerolled": 0}
+    # and a sync of the same batch stores the deleted ones again
+    back = await _sync(api, OCTOBER)
+    assert back["stored"] == 5 and back["duplicates"] == 4
+
+
+async def test_bad_periods_are_refused(api: Api) -> None:
+    await _sync(api, OCTOBER)
+    reversed_ = await api.client.delete(
+        "/v1/me/wearables?from=2026-10-26&to=2026-10-25", headers=api.anna
+    )
+    assert reversed_.status_code == 422
+    missing = await api.client.delete("/v1/me/wearables?from=2026-10-25", headers=api.anna)
+    assert missing.status_code == 400
+    bad = await api.client.delete(
+        "/v1/me/wearables?from=2026-13-01&to=2026-10-25", headers=api.anna
+    )
+    assert bad.status_code == 400
+    # nothing was deleted by any of them
+    assert len(await _days(api, "steps", "2026-10-23", "2026-10-27")) == 3
+
+
+async def test_a_proxy_may_not_delete(api: Api) -> None:
+    await _sync(api, MAY)
+    key = await _watch_key(api)
+    # Bent may see Anna's wearable data; deleting it is another matter
+    await grant(api, ["wearables"])
+    as_proxy = for_anna(api)
+    for r in (
+        await api.client.delete(f"/v1/me/sources/{key}", headers=as_proxy),
+        await api.client.delete("/v1/me/wearables?from=2024-05-02&to=2024-05-02", headers=as_proxy),
+        await api.client.delete("/v1/me", headers=as_proxy),
+    ):
+        assert r.status_code == 403 and r.json()["type"].endswith("/proxy-scope")
+    assert await _days(api, "steps", "2024-05-02", "2024-05-03") == {
+        "2024-05-02": 1500.0,
+        "2024-05-03": 500.0,
+    }
