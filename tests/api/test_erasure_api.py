@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.api.test_gateway_api import BP, HR, _pair, _token, reading
+from tests.api.test_healthconnect_sync import WATCH as HC_WATCH
+from tests.api.test_healthconnect_sync import post as hc_post
+from tests.api.test_healthconnect_sync import steps as hc_steps
+from tests.api.test_healthconnect_sync import sums
 from tests.api.test_proxy_api import for_anna, grant
 from tests.conftest import Api
 
@@ -201,3 +206,46 @@ async def test_a_proxy_may_not_delete(api: Api) -> None:
         "2024-05-02": 1500.0,
         "2024-05-03": 500.0,
     }
+
+
+# -- the other roads start clean too ------------------------------------------------------
+async def test_a_gateway_source_deleted_then_uploaded_again(api: Api) -> None:
+    headers = await _token(api, await _pair(api))
+    batch = {"readings": [reading("r1", BP), reading("r2", HR, uuid="2A37")]}
+    first = await api.client.post("/v1/gateway/readings", json=batch, headers=headers)
+    assert [x["outcome"] for x in first.json()["results"]] == ["accepted", "accepted"]
+    sources = (await api.client.get("/v1/me/sources", headers=api.anna)).json()
+    assert len(sources) == 1
+    r = await api.client.delete(f"/v1/me/sources/{sources[0]['key']}", headers=api.anna)
+    # systolic, diastolic and pulse from the cuff, and the pulse of the second reading;
+    # all on 15 March
+    assert r.json() == {"deleted_samples": 4, "days_rerolled": 1}
+    assert await _days(api, "heart_rate", "2024-03-15", "2024-03-15") == {}
+    # the readings log forgot the reading ids: the same batch is accepted again
+    again = await api.client.post("/v1/gateway/readings", json=batch, headers=headers)
+    assert [x["outcome"] for x in again.json()["results"]] == ["accepted", "accepted"]
+    assert await _days(api, "heart_rate", "2024-03-15", "2024-03-15") == {
+        "2024-03-15": (2, 72.5)  # 60 from the cuff, 85 alone
+    }
+
+
+async def test_a_health_connect_source_deleted_then_synced_again(api: Api) -> None:
+    ida = await api.citizen("erase-ida")
+    watch = hc_steps("2026-05-02T08:00:00Z", "2026-05-02T09:00:00Z", 3000, device=HC_WATCH)
+    phone = hc_steps("2026-05-02T08:30:00Z", "2026-05-02T09:30:00Z", 1200)
+    gone = hc_steps("2026-05-03T08:00:00Z", "2026-05-03T09:00:00Z", 10, device=HC_WATCH)
+    await hc_post(api, ida, records=[watch, phone, gone])
+    # a record deleted on the phone leaves a tombstone
+    await hc_post(api, ida, records=[], deleted=[gone["metadata"]["id"]])
+    # watch 10:00-11:00 local (3000) over the phone's first half hour; phone 600 after it
+    assert await sums(api, ida, "2026-05-02", "2026-05-03") == {"2026-05-02": 3600.0}
+    sources = (await api.client.get("/v1/me/sources", headers=ida)).json()
+    key = next(s["key"] for s in sources if s["kind"] == "watch")
+    r = await api.client.delete(f"/v1/me/sources/{key}", headers=ida)
+    assert r.json() == {"deleted_samples": 1, "days_rerolled": 1}
+    assert await sums(api, ida, "2026-05-02", "2026-05-03") == {"2026-05-02": 1200.0}
+    # the watch's record is stored again; the phone's is held still; the record deleted
+    # on the phone stays deleted (its tombstone is no data of the source)
+    got = await hc_post(api, ida, records=[watch, phone, gone])
+    assert [x["outcome"] for x in got["results"]] == ["stored", "duplicate", "duplicate"]
+    assert await sums(api, ida, "2026-05-02", "2026-05-03") == {"2026-05-02": 3600.0}
