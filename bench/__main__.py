@@ -17,6 +17,7 @@ MODULES = [
     "bench.reminders",
     "bench.inbox",
     "bench.connections",
+    "bench.erase",
 ]
 
 wanted = sys.argv[1:]

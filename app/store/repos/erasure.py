@@ -105,6 +105,14 @@ class SqlErasure:
         subject, cpr_hash = str(row[0]), row[1]
         x = self._c.execute
         n = ClosureCounts()
+        # imports first: a job finishing now either finds its row gone (and rolls back,
+        # ADR 0019's lost lease) or holds it until it commits, and then its samples are
+        # there for the deletes below
+        blobs = [
+            str(r[0])
+            for r in await self._c.fetchall("SELECT blob FROM imports WHERE citizen_id = ?", me)
+        ]
+        n.imports = await x("DELETE FROM imports WHERE citizen_id = ?", me)
         # -- access, revoked at once ------------------------------------------------------
         n.shares = await x(
             "UPDATE shares SET revoked_at = ? WHERE citizen_id = ? AND revoked_at IS NULL",
@@ -149,11 +157,6 @@ class SqlErasure:
             "DELETE FROM healthconnect_records WHERE citizen_id = ?", me
         )
         n.sources = await x("DELETE FROM sources WHERE citizen_id = ?", me)
-        blobs = [
-            str(r[0])
-            for r in await self._c.fetchall("SELECT blob FROM imports WHERE citizen_id = ?", me)
-        ]
-        n.imports = await x("DELETE FROM imports WHERE citizen_id = ?", me)
         await x("DELETE FROM connection_pulls WHERE citizen_id = ?", me)
         await x("DELETE FROM connection_states WHERE citizen_id = ?", me)
         n.connections = await x("DELETE FROM connections WHERE citizen_id = ?", me)
