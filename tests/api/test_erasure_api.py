@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api.test_gateway_api import BP, HR, _pair, _token, reading
+import pytest
+
+import app.services.erasure as erasure_service
+from tests.api.test_gateway_api import BP as BP_HEX
+from tests.api.test_gateway_api import HR, _pair, _token, reading
 from tests.api.test_healthconnect_sync import WATCH as HC_WATCH
 from tests.api.test_healthconnect_sync import post as hc_post
 from tests.api.test_healthconnect_sync import steps as hc_steps
 from tests.api.test_healthconnect_sync import sums
+from tests.api.test_inbox_api import BP, bp_days, inbox, share
 from tests.api.test_proxy_api import for_anna, grant
 from tests.conftest import Api
 
@@ -211,7 +216,7 @@ async def test_a_proxy_may_not_delete(api: Api) -> None:
 # -- the other roads start clean too ------------------------------------------------------
 async def test_a_gateway_source_deleted_then_uploaded_again(api: Api) -> None:
     headers = await _token(api, await _pair(api))
-    batch = {"readings": [reading("r1", BP), reading("r2", HR, uuid="2A37")]}
+    batch = {"readings": [reading("r1", BP_HEX), reading("r2", HR, uuid="2A37")]}
     first = await api.client.post("/v1/gateway/readings", json=batch, headers=headers)
     assert [x["outcome"] for x in first.json()["results"]] == ["accepted", "accepted"]
     sources = (await api.client.get("/v1/me/sources", headers=api.anna)).json()
@@ -249,3 +254,50 @@ async def test_a_health_connect_source_deleted_then_synced_again(api: Api) -> No
     got = await hc_post(api, ida, records=[watch, phone, gone])
     assert [x["outcome"] for x in got["results"]] == ["stored", "duplicate", "duplicate"]
     assert await sums(api, ida, "2026-05-02", "2026-05-03") == {"2026-05-02": 3600.0}
+
+
+# -- summaries and the inbox follow; a failure changes nothing ---------------------------
+async def test_the_inbox_and_summary_follow_a_deleted_source(api: Api) -> None:
+    await share(api, BP)
+    await bp_days(api, 150, 88)  # ten days from the watch: a yellow finding
+    assert [(i["code"], i["severity"]) for i in await inbox(api)] == [("bp_mean_high", "yellow")]
+    anna = api.demo.citizens[0].id
+    summary = f"/v1/clinician/citizens/{anna}/summary"
+    before = (await api.client.get(summary, headers=api.gp)).json()
+    systolic = next(m for m in before["metrics"] if m["metric"] == "blood_pressure_systolic")
+    assert systolic["mean"] == 150 and systolic["completeness"]["days_with_data"] == 10
+    key = await _watch_key(api)
+    r = await api.client.delete(f"/v1/me/sources/{key}", headers=api.anna)
+    assert r.json() == {"deleted_samples": 20, "days_rerolled": 10}
+    # nothing measured any more: the finding clears, and "missing data" is back
+    assert sorted(i["code"] for i in await inbox(api)) == ["data_missing", "data_missing"]
+    everything = await inbox(api, status="all")
+    assert ("bp_mean_high", "cleared") in [(i["code"], i["status"]) for i in everything]
+    after = (await api.client.get(summary, headers=api.gp)).json()
+    systolic = next(m for m in after["metrics"] if m["metric"] == "blood_pressure_systolic")
+    assert systolic["completeness"]["days_with_data"] == 0 and systolic["days"] == []
+
+
+async def test_a_deletion_that_fails_halfway_changes_nothing(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _sync(api, MAY)
+    key = await _watch_key(api)
+
+    async def broken(*_: object, **__: object) -> int:
+        raise RuntimeError("the inbox is unavailable")
+
+    monkeypatch.setattr(erasure_service, "refresh_measurements", broken)
+    await share(api, ["steps"])  # so the inbox is refreshed at all
+    r = await api.client.delete(f"/v1/me/sources/{key}", headers=api.anna)
+    assert r.status_code == 500
+    assert await _watch_key(api) == key
+    assert await _days(api, "steps", "2024-05-01", "2024-05-04") == {
+        "2024-05-02": 1500.0,
+        "2024-05-03": 500.0,
+    }
+    period = await api.client.delete(
+        "/v1/me/wearables?from=2024-05-02&to=2024-05-03", headers=api.anna
+    )
+    assert period.status_code == 500
+    assert await _days(api, "heart_rate", "2024-05-01", "2024-05-04") == {"2024-05-02": (2, 70.0)}
