@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 import msgspec
 
@@ -38,6 +39,11 @@ from mobile_api.runtime import Runtime
 __all__ = ["WorkReport", "retention_of", "work_forever", "work_once"]
 
 _log = logging.getLogger("minlaege.worker")
+
+#: retention runs at most this often per worker: nothing in it is urgent, and each kind
+#: is a write transaction even when nothing is due
+RETAIN_EVERY_SECONDS = 60.0
+_retained_at: dict[str, float] = {}
 
 
 class WorkReport(msgspec.Struct, kw_only=True):
@@ -86,8 +92,11 @@ async def work_once(runtime: Runtime) -> WorkReport:
             setattr(report.push, field, getattr(report.push, field) + getattr(done, field))
         if done.rows < RELAY_BATCH:
             break
-    retention = await enforce_retention(runtime.store, runtime.clock, retention_of(runtime))
-    report.retention_deleted = retention.total + await empty_trash(runtime.store, runtime.blobs)
+    last = _retained_at.get(runtime.worker_id)
+    if last is None or time.monotonic() - last >= RETAIN_EVERY_SECONDS:
+        _retained_at[runtime.worker_id] = time.monotonic()
+        retention = await enforce_retention(runtime.store, runtime.clock, retention_of(runtime))
+        report.retention_deleted = retention.total + await empty_trash(runtime.store, runtime.blobs)
     return report
 
 
