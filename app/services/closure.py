@@ -20,10 +20,10 @@ from app.ports import Clock, Store
 from app.ports.erasure import ClosureCounts
 from app.services.audit import event_for, record
 
-__all__ = ["ClosureReport", "Statement", "close_account"]
+__all__ = ["ClosureItem", "ClosureReport", "close_account"]
 
 
-class Statement(msgspec.Struct, frozen=True, kw_only=True):
+class ClosureItem(msgspec.Struct, frozen=True, kw_only=True):
     """One kind of data, and what happened to it and why."""
 
     kind: str
@@ -32,53 +32,53 @@ class Statement(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ClosureReport(msgspec.Struct, frozen=True, kw_only=True):
-    deleted: list[Statement]
-    kept: list[Statement]
+    deleted: list[ClosureItem]
+    kept: list[ClosureItem]
     closed_at: datetime
 
 
-DELETED: tuple[Statement, ...] = (
-    Statement(
+DELETED: tuple[ClosureItem, ...] = (
+    ClosureItem(
         kind="wearable-data",
         da="Dine målinger fra ure, telefoner, apps og hjemmemålere, deres kilder og"
         " dagsoversigter er slettet, fordi det er data, du selv har bragt ind.",
         en="Your measurements from watches, phones, apps and home devices, their sources"
         " and daily summaries are deleted, because they are data you brought yourself.",
     ),
-    Statement(
+    ClosureItem(
         kind="imports-and-sync",
         da="Filer, du har uploadet, og det, appen huskede om synkronisering med Apple"
         " Sundhed og Health Connect, er slettet, fordi de kun var til dig.",
         en="Files you uploaded, and what the app kept to sync with Apple Health and Health"
         " Connect, are deleted, because they were for you alone.",
     ),
-    Statement(
+    ClosureItem(
         kind="cloud-connections",
         da="Forbindelserne til Withings og Polar er slettet, med deres adgangsnøgler.",
         en="The links to Withings and Polar are deleted, with their access keys.",
     ),
-    Statement(
+    ClosureItem(
         kind="shares",
         da="Dine delinger med lægen er tilbagekaldt: klinikken kan ikke længere se dine"
         " målinger, og åbne fund fra dem er fjernet fra klinikkens indbakke.",
         en="Your shares with the GP are revoked: the clinic can no longer see your"
         " measurements, and open findings from them are removed from the clinic's inbox.",
     ),
-    Statement(
+    ClosureItem(
         kind="powers-of-attorney",
         da="Fuldmagter, du har givet, og fuldmagter, du har haft fra andre, er"
         " tilbagekaldt, fordi ingen skal kunne handle på en lukket konto.",
         en="Powers of attorney you gave, and those you held from others, are revoked,"
         " because no one should act through a closed account.",
     ),
-    Statement(
+    ClosureItem(
         kind="devices-and-sessions",
         da="Dine gateways er tilbagekaldt, dine telefoner får ikke flere beskeder, og alle"
         " dine logins er afsluttet.",
         en="Your gateways are revoked, your phones get no more notices, and all your"
         " logins are ended.",
     ),
-    Statement(
+    ClosureItem(
         kind="plans-and-drafts",
         da="Spørgeskemaer, du ikke havde svaret på, medicintider, påmindelser, din"
         " registrering af indtaget medicin, pakningsstørrelser og ventelisteplads er"
@@ -87,47 +87,47 @@ DELETED: tuple[Statement, ...] = (
         " medicine taken, pack sizes and your waitlist place are deleted, because they"
         " were for you alone.",
     ),
-    Statement(
+    ClosureItem(
         kind="notices",
         da="Beskeder til dig i appen er slettet.",
         en="Notices to you in the app are deleted.",
     ),
 )
 
-KEPT: tuple[Statement, ...] = (
-    Statement(
+KEPT: tuple[ClosureItem, ...] = (
+    ClosureItem(
         kind="consultations",
         da="Beskeder og billeder, du har sendt til lægen, og lægens svar gemmes, fordi"
         " lægen har pligt til at føre journal.",
         en="Messages and pictures you sent to the GP, and the GP's answers, are kept,"
         " because the GP must keep medical records.",
     ),
-    Statement(
+    ClosureItem(
         kind="appointments",
         da="Dine aftaler hos klinikken gemmes af samme grund.",
         en="Your appointments with the clinic are kept for the same reason.",
     ),
-    Statement(
+    ClosureItem(
         kind="medications-and-renewals",
         da="Din medicinliste fra klinikken og dine receptfornyelser gemmes af samme grund.",
         en="Your medication list from the clinic and your prescription renewals are kept"
         " for the same reason.",
     ),
-    Statement(
+    ClosureItem(
         kind="questionnaire-answers",
         da="Svar, du har sendt til klinikken, og det klinikken har gjort ved dem, gemmes af"
         " samme grund; det samme gælder dine vaccinationer (uden flere påmindelser).",
         en="Answers you sent to the clinic, and what the clinic did with them, are kept for"
         " the same reason; so are your vaccinations (with no more reminders).",
     ),
-    Statement(
+    ClosureItem(
         kind="audit-log",
         da="Loggen over, hvem der har set og ændret dine data, gemmes i sin"
         " opbevaringsperiode, så adgangen altid kan efterprøves.",
         en="The log of who viewed and changed your data is kept for its retention period,"
         " so every access can still be checked.",
     ),
-    Statement(
+    ClosureItem(
         kind="identity",
         da="Dit navn og dit CPR-nummer (krypteret) bliver hos klinikken sammen med det,"
         " der gemmes, så journalen hører til den rigtige person. Dit login er frigivet:"

@@ -28,10 +28,10 @@ from app.services.inbox import refresh_measurements
 from app.services.ingest import reroll
 from app.services.wearables import MAX_DAYS
 
-__all__ = ["Deleted", "delete_period", "delete_source", "local_days_of"]
+__all__ = ["DeletionResult", "delete_period", "delete_source", "local_days_of"]
 
 
-class Deleted(msgspec.Struct, frozen=True, kw_only=True):
+class DeletionResult(msgspec.Struct, frozen=True, kw_only=True):
     """What a deletion did: samples deleted, and local days whose roll-ups were redone."""
 
     deleted_samples: int
@@ -70,17 +70,19 @@ async def _zone(uow: UnitOfWork, citizen_id: str) -> str:
 
 async def _settle(
     uow: UnitOfWork, clock: Clock, citizen_id: str, zone: str, deleted: int, spans: list[SampleSpan]
-) -> Deleted:
+) -> DeletionResult:
     """Re-roll the touched days and refresh the inbox; the answer."""
     local = local_days_of(spans, zone)
     if local:
         await reroll(uow, citizen_id, local=local)
         await refresh_measurements(uow, clock, citizen_id, [m.value for m in local], zone=zone)
     days = {d for ds in local.values() for d in ds}
-    return Deleted(deleted_samples=deleted, days_rerolled=len(days))
+    return DeletionResult(deleted_samples=deleted, days_rerolled=len(days))
 
 
-async def delete_source(uow: UnitOfWork, clock: Clock, principal: Principal, key: str) -> Deleted:
+async def delete_source(
+    uow: UnitOfWork, clock: Clock, principal: Principal, key: str
+) -> DeletionResult:
     """Delete a source with its samples and raw records; 404 when there is none (a
     second DELETE of the same source answers 404: it is gone, nothing changes)."""
     citizen_id = principal.id
@@ -107,7 +109,7 @@ async def delete_source(uow: UnitOfWork, clock: Clock, principal: Principal, key
 
 async def delete_period(
     uow: UnitOfWork, clock: Clock, principal: Principal, first: date, last: date
-) -> Deleted:
+) -> DeletionResult:
     """Delete every measurement with any part between two local dates (inclusive), and
     the gateway readings received then. Repeating it deletes nothing more (200, zeros)."""
     if last < first:

@@ -13,7 +13,7 @@ from litestar import Controller, Request, delete
 from litestar.params import FromPath, QueryParameter
 
 from app.services.closure import ClosureReport, close_account
-from app.services.erasure import Deleted, delete_period, delete_source
+from app.services.erasure import DeletionResult, delete_period, delete_source
 from app.services.retention import delete_blobs
 from mobile_api.security import principal_of, runtime_of
 
@@ -24,7 +24,9 @@ class SourceDeletionController(Controller):
     path = "/sources"
 
     @delete("/{key:str}", operation_id="deleteSource", status_code=200)
-    async def delete_source(self, request: Request[Any, Any, Any], key: FromPath[str]) -> Deleted:
+    async def delete_source(
+        self, request: Request[Any, Any, Any], key: FromPath[str]
+    ) -> DeletionResult:
         """Delete a source (its `key` from `GET /v1/me/sources`), its samples and raw
         readings; the touched days are re-rolled. The same data sent again is stored
         again. A source already deleted answers 404."""
@@ -42,7 +44,7 @@ class WearablesController(Controller):
         request: Request[Any, Any, Any],
         from_: Annotated[date, QueryParameter(name="from", description="first local date")],
         to: Annotated[date, QueryParameter(description="last local date, inclusive")],
-    ) -> Deleted:
+    ) -> DeletionResult:
         """Delete every measurement with any part in these local days (the citizen's
         zone), and the gateway readings received then; the touched days are re-rolled.
         Repeating it answers 200 with zeros."""
