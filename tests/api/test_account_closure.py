@@ -12,9 +12,13 @@ import pytest
 import app.services.closure as closure_service
 from app.domain.identity import Principal, Role
 from app.domain.imports import ImportJob
-from app.errors import NotFound
+from app.domain.metrics import Metric
+from app.domain.samples import Sample, Source, SourceKind
+from app.domain.time import to_ms
+from app.errors import NotFound, Unauthenticated
 from app.services.audit import verify_all
 from app.services.closure import close_account
+from app.services.sync import apply_sync
 from tests.api.test_booking_api import MONDAY, book, free_slots
 from tests.api.test_consultations_api import start_json
 from tests.api.test_erasure_api import MAY, _days, _sync
@@ -257,3 +261,19 @@ async def test_a_closure_that_fails_halfway_changes_nothing(
         "/v1/auth/refresh", json={"refresh_token": world.session["refresh_token"]}
     )
     assert refreshed.status_code == 200
+
+
+async def test_a_batch_written_after_the_closure_stores_nothing(api: Api) -> None:
+    """A sync authenticated just before the closure and written after it is refused."""
+    anna_id = api.demo.citizens[0].id
+    assert (await api.client.delete("/v1/me", headers=api.anna)).status_code == 200
+    watch = Source(key="apple:w", name="Watch", kind=SourceKind.WATCH)
+    at = to_ms(api.clock.now()) - 3_600_000
+    step = Sample(metric=Metric.STEPS, start_ms=at, end_ms=at + 60_000, value=10.0, source=watch)
+    with pytest.raises(Unauthenticated):
+        async with api.runtime.store.transaction() as uow:
+            await apply_sync(
+                uow, api.clock, citizen_id=anna_id, items=[("A-UUID", step)], deleted=[]
+            )
+    assert await _count(api, "SELECT COUNT(*) FROM samples WHERE citizen_id = ?", anna_id) == 0
+    assert await _count(api, "SELECT COUNT(*) FROM sources WHERE citizen_id = ?", anna_id) == 0
