@@ -7,10 +7,12 @@ is refused (403 `proxy-scope`): deleting data and leaving are the citizen's own 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import PurePosixPath
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 from litestar import Controller, Request, delete
-from litestar.params import FromPath, QueryParameter
+from litestar.params import Parameter, QueryParameter
 
 from app.services.closure import ClosureReport, close_account
 from app.services.erasure import DeletionResult, delete_period, delete_source
@@ -19,20 +21,44 @@ from mobile_api.security import principal_of, runtime_of
 
 __all__ = ["AccountController", "SourceDeletionController", "WearablesController"]
 
+_PREFIX = "/v1/me/sources/"
+
 
 class SourceDeletionController(Controller):
     path = "/sources"
 
-    @delete("/{key:str}", operation_id="deleteSource", status_code=200)
+    @delete("/{key:path}", operation_id="deleteSource", status_code=200)
     async def delete_source(
-        self, request: Request[Any, Any, Any], key: FromPath[str]
+        self,
+        request: Request[Any, Any, Any],
+        key: Annotated[
+            PurePosixPath,
+            Parameter(
+                description="a source's key from `GET /v1/me/sources`, percent-encoded",
+                schema_extra={"type": "string", "minLength": 1},
+            ),
+        ],
     ) -> DeletionResult:
-        """Delete a source (its `key` from `GET /v1/me/sources`), its samples and raw
-        readings; the touched days are re-rolled. The same data sent again is stored
-        again. A source already deleted answers 404."""
+        """Delete a source (its `key` from `GET /v1/me/sources`, percent-encoded: a key
+        may hold `/`, `?` or `#`), its samples and raw readings; the touched days are
+        re-rolled. The same data sent again is stored again. A source already deleted
+        answers 404."""
         runtime = runtime_of(request)
         async with runtime.store.transaction() as uow:
-            return await delete_source(uow, runtime.clock, principal_of(request), key)
+            return await delete_source(
+                uow, runtime.clock, principal_of(request), _key(request, key)
+            )
+
+
+def _key(request: Request[Any, Any, Any], parsed: PurePosixPath) -> str:
+    """The source key exactly as sent: from the raw path, where an encoded `/` is still
+    `%2F` (the parsed path parameter has collapsed `//` and lost the difference)."""
+    raw = request.scope.get("raw_path")
+    if isinstance(raw, bytes):
+        _, found, rest = raw.decode("latin-1").partition(_PREFIX)
+        if found:
+            return unquote(rest)
+    return str(parsed).lstrip("/")
 
 
 class WearablesController(Controller):

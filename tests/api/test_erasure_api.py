@@ -4,6 +4,7 @@ out by hand, and the same data sent again stored again (issue 14, ADR 0023)."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -301,3 +302,16 @@ async def test_a_deletion_that_fails_halfway_changes_nothing(
     )
     assert period.status_code == 500
     assert await _days(api, "heart_rate", "2024-05-01", "2024-05-04") == {"2024-05-02": (2, 70.0)}
+
+
+async def test_a_key_with_a_slash_question_mark_and_hash(api: Api) -> None:
+    # an Apple source key holds the device's name, which the citizen may have typed
+    odd = {"source_name": "Anna/s iPhone #2?", "bundle_id": "com.apple.X", "device_model": "iPhone"}
+    await _sync(
+        api, [hk(31, STEPS, odd, "2024-05-02T10:00:00+02:00", "2024-05-02T11:00:00+02:00", 10)]
+    )
+    key = (await api.client.get("/v1/me/sources", headers=api.anna)).json()[0]["key"]
+    assert "/" in key and "?" in key and "#" in key
+    r = await api.client.delete(f"/v1/me/sources/{quote(key, safe='')}", headers=api.anna)
+    assert r.status_code == 200 and r.json() == {"deleted_samples": 1, "days_rerolled": 1}
+    assert (await api.client.get("/v1/me/sources", headers=api.anna)).json() == []
