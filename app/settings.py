@@ -116,6 +116,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: how far back a new connection is fetched, in days
     connections_backfill_days: int = 90
 
+    # -- retention (issue 14, ADR 0023, docs/privacy.md): days, enforced by the worker ----
+    #: the gateway readings log (dedupe by reading id); the samples and roll-ups stay
+    retain_raw_readings_days: int = 90
+    #: one-time links to a summary page or the inbox page, after they expired
+    retain_links_days: int = 7
+    #: gateway pairing codes and OAuth states, after they lapsed
+    retain_codes_days: int = 1
+    #: notices to a citizen (the app's notice list), after they were written
+    retain_notices_days: int = 365
+    #: refresh tokens (only their hashes), after they expired
+    retain_sessions_days: int = 30
+    #: rows each kind may delete in one worker pass
+    retain_batch: int = 1000
+
     @property
     def apns_configured(self) -> bool:
         parts = (self.apns_key_file, self.apns_key_id, self.apns_team_id, self.apns_topic)
@@ -234,6 +248,12 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         "polar_api_url": e.get("MINLAEGE_POLAR_API_URL") or "https://www.polaraccesslink.com",
         "connections_app_link": e.get("MINLAEGE_CONNECTIONS_APP_LINK") or "minlaege://connections",
         "connections_backfill_days": _int(e, "MINLAEGE_CONNECTIONS_BACKFILL_DAYS", 90),
+        "retain_raw_readings_days": _int(e, "MINLAEGE_RETAIN_RAW_READINGS_DAYS", 90),
+        "retain_links_days": _int(e, "MINLAEGE_RETAIN_LINKS_DAYS", 7),
+        "retain_codes_days": _int(e, "MINLAEGE_RETAIN_CODES_DAYS", 1),
+        "retain_notices_days": _int(e, "MINLAEGE_RETAIN_NOTICES_DAYS", 365),
+        "retain_sessions_days": _int(e, "MINLAEGE_RETAIN_SESSIONS_DAYS", 30),
+        "retain_batch": _int(e, "MINLAEGE_RETAIN_BATCH", 1000),
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     return msgspec.convert(values, Settings, strict=False)

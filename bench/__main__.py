@@ -18,6 +18,7 @@ MODULES = [
     "bench.inbox",
     "bench.connections",
     "bench.exports",
+    "bench.erase",
 ]
 
 wanted = sys.argv[1:]

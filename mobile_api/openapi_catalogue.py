@@ -123,6 +123,8 @@ KINDS: dict[str, dict[int, tuple[str, ...]]] = {
     "addSlot": {422: ("slot-exists",)},
     "uploadReadings": {401: ("gateway-revoked",)},
     "getGatewayMe": {401: ("gateway-revoked",)},
+    # issue 14 part B (ADR 0023): a closed account's tokens name no one any more
+    "closeAccount": {401: ("unknown-subject",)},
 }
 
 #: operations that answer more than one success status: status -> description

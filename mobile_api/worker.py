@@ -8,7 +8,9 @@ Each pass, every couple of seconds:
 4. active shares not evaluated for a few hours get their inbox items brought up to date
    (`sweep_flags`: data that stop arriving raise "missing data");
 5. cloud connections are pulled: notifications, backfill chunks, daily polls;
-6. due notices are pushed to the citizens' phones, when a push service is configured.
+6. due notices are pushed to the citizens' phones, when a push service is configured;
+7. retention: rows whose period is over go, a bounded batch of each kind, and blobs in
+   the trash (uploads of closed accounts) are deleted (`enforce_retention`, ADR 0023).
 
 `minlaege serve` runs it in the app's lifespan, and `minlaege worker` runs it on its own.
 Several may run at once: each step claims its rows in a transaction. A failing pass is
@@ -20,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 import msgspec
 
@@ -29,12 +32,18 @@ from app.services.inbox import sweep_flags
 from app.services.push import RELAY_BATCH, RelayReport, relay_due
 from app.services.questionnaires import open_due
 from app.services.reminders import send_reminders
+from app.services.retention import RetentionPeriods, empty_trash, enforce_retention
 from mobile_api import metrics
 from mobile_api.runtime import Runtime
 
-__all__ = ["WorkReport", "work_forever", "work_once"]
+__all__ = ["WorkReport", "retention_of", "work_forever", "work_once"]
 
 _log = logging.getLogger("minlaege.worker")
+
+#: retention runs at most this often per worker: nothing in it is urgent, and each kind
+#: is a write transaction even when nothing is due
+RETAIN_EVERY_SECONDS = 60.0
+_retained_at: dict[str, float] = {}
 
 
 class WorkReport(msgspec.Struct, kw_only=True):
@@ -47,6 +56,8 @@ class WorkReport(msgspec.Struct, kw_only=True):
     #: cloud connection pulls done (Withings, Polar): notifications, backfill, polls
     connection_pulls: int = 0
     push: RelayReport = msgspec.field(default_factory=RelayReport)
+    #: rows deleted because their retention period was over, and trashed blobs deleted
+    retention_deleted: int = 0
 
     @property
     def anything(self) -> bool:
@@ -58,6 +69,7 @@ class WorkReport(msgspec.Struct, kw_only=True):
             or self.inbox_changes
             or self.connection_pulls
             or self.push.rows
+            or self.retention_deleted
         )
 
 
@@ -80,7 +92,25 @@ async def work_once(runtime: Runtime) -> WorkReport:
             setattr(report.push, field, getattr(report.push, field) + getattr(done, field))
         if done.rows < RELAY_BATCH:
             break
+    last = _retained_at.get(runtime.worker_id)
+    if last is None or time.monotonic() - last >= RETAIN_EVERY_SECONDS:
+        _retained_at[runtime.worker_id] = time.monotonic()
+        retention = await enforce_retention(runtime.store, runtime.clock, retention_of(runtime))
+        report.retention_deleted = retention.total + await empty_trash(runtime.store, runtime.blobs)
     return report
+
+
+def retention_of(runtime: Runtime) -> RetentionPeriods:
+    """The retention periods of the settings (MINLAEGE_RETAIN_*)."""
+    s = runtime.settings
+    return RetentionPeriods(
+        raw_readings_days=s.retain_raw_readings_days,
+        links_days=s.retain_links_days,
+        codes_days=s.retain_codes_days,
+        notices_days=s.retain_notices_days,
+        sessions_days=s.retain_sessions_days,
+        batch=s.retain_batch,
+    )
 
 
 async def work_forever(runtime: Runtime, stop: asyncio.Event) -> None:

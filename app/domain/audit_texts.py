@@ -9,6 +9,15 @@ _ACTIONS: dict[str, tuple[str, str]] = {
     "audit_log.read": ("{actor} så din adgangslog", "{actor} viewed your access log"),
     "profile.read": ("{actor} så dine stamoplysninger", "{actor} viewed your profile"),
     "profile.update": ("{actor} ændrede dine stamoplysninger", "{actor} changed your profile"),
+    "source.delete": (
+        "{actor} slettede en datakilde og dens målinger",
+        "{actor} deleted a data source and its measurements",
+    ),
+    "wearables.delete": (
+        "{actor} slettede målinger fra en periode",
+        "{actor} deleted the measurements of a period",
+    ),
+    "account.close": ("{actor} lukkede kontoen", "{actor} closed the account"),
     "gateway.revoke": ("{actor} tilbagekaldte en gateway", "{actor} revoked a gateway"),
     "gateway.paired": ("{actor} blev parret med din konto", "{actor} was paired with your account"),
     "appointments.read": (

@@ -32,6 +32,7 @@ from app.domain.sources import StoredSource
 from app.domain.summary_links import SummaryLink
 from app.domain.waitlist import WaitlistEntry
 from app.ports.connections import ConnectionRepository
+from app.ports.erasure import ErasureRepository, RetentionRepository
 from app.ports.exports import ExportRepository
 from app.ports.healthconnect import HealthConnectRepository
 from app.ports.inbox import (
@@ -64,6 +65,7 @@ __all__ = [
     "DailyRow",
     "DoseRepository",
     "DoseScheduleRepository",
+    "ErasureRepository",
     "ExportRepository",
     "GatewayIORepository",
     "GatewayRepository",
@@ -87,6 +89,7 @@ __all__ = [
     "RefreshTokenRepository",
     "ReminderLogRepository",
     "RenewalRepository",
+    "RetentionRepository",
     "SampleRepository",
     "SampleRow",
     "ScheduleRepository",
@@ -523,6 +526,8 @@ class UnitOfWork(Protocol):
     vaccinations: VaccinationRepository
     connections: ConnectionRepository
     exports: ExportRepository
+    erasure: ErasureRepository
+    retention: RetentionRepository
 
 
 class Store(Protocol):

@@ -145,6 +145,12 @@ class PullRunner:
                     report.retrying += 1
             return
         async with self.c.store.transaction() as uow:
+            # disconnected (or the account closed) while the vendor answered: store
+            # nothing; the citizen lock waits for a closing transaction (ADR 0023)
+            await uow.gateway_io.lock_citizen(job.citizen_id)
+            if await uow.connections.get(job.citizen_id, job.vendor) is None:
+                await uow.connections.finish_pull(job.id)
+                return
             if fetched is not None:
                 stored, duplicates = await self._store(uow, job.citizen_id, fetched)
                 report.stored += stored

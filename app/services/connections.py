@@ -322,6 +322,24 @@ class CloudConnections:
                 ),
             )
 
+    async def unsubscribe_all(self, citizen_id: str) -> None:
+        """Turn off every vendor's notifications for a closing account, best effort:
+        the tokens and pulls go with the account's transaction either way (ADR 0023)."""
+        async with self.store.read() as uow:
+            rows = await uow.connections.for_citizen(citizen_id)
+        for row in rows:
+            client = self.vendors.get(row.vendor)
+            if client is None or row.status != "connected":
+                continue
+            try:
+                await client.unsubscribe(
+                    self.sealer.open_tokens(row.sealed_tokens),
+                    self.webhook_url(row.vendor),
+                    permit=self.permit(row.vendor),
+                )
+            except VendorError as exc:
+                _log.info("connection %s: revoking the subscription failed: %s", row.vendor, exc)
+
     # -- notifications and polls ----------------------------------------------------------
     async def notified(
         self,

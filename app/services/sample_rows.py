@@ -8,6 +8,7 @@ took — which is what lets the same sample from two roads be stored once.
 from __future__ import annotations
 
 from app.domain.samples import Sample, Source
+from app.errors import Unauthenticated
 from app.ports import Clock, SampleRow, UnitOfWork
 
 __all__ = ["SourceNumbers", "sample_row"]
@@ -24,6 +25,11 @@ class SourceNumbers:
 
     @classmethod
     async def load(cls, uow: UnitOfWork, clock: Clock, citizen_id: str) -> SourceNumbers:
+        """The citizen's numbers; refused for a closed account, so a batch authenticated
+        just before the closure and written after it stores nothing (ADR 0023: every
+        road takes the citizen lock first, which the closure holds until it commits)."""
+        if await uow.erasure.is_closed(citizen_id):
+            raise Unauthenticated("this account is closed", kind="unknown-subject")
         sources = await uow.sources.for_citizen(citizen_id)
         return cls(uow, clock, citizen_id, {s.key: s.source_no for s in sources})
 

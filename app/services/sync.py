@@ -51,6 +51,8 @@ async def apply_sync(
 ) -> SyncResult:
     """Store a batch and apply its deletions in the caller's transaction."""
     now_ms = to_ms(clock.now())
+    # one batch of a citizen at a time on PostgreSQL, and never past a closure (ADR 0023)
+    await uow.gateway_io.lock_citizen(citizen_id)
     numbers = await SourceNumbers.load(uow, clock, citizen_id)
     touched: dict[Metric, set[int]] = {}
     results: list[Outcome] = []

@@ -13,6 +13,7 @@ from app.ports import (
     DailyRepository,
     DoseRepository,
     DoseScheduleRepository,
+    ErasureRepository,
     GatewayIORepository,
     GatewayRepository,
     HealthConnectRepository,
@@ -27,6 +28,7 @@ from app.ports import (
     RefreshTokenRepository,
     ReminderLogRepository,
     RenewalRepository,
+    RetentionRepository,
     SampleRepository,
     ScheduleRepository,
     ShareRepository,
@@ -44,6 +46,7 @@ from app.store.repos.audit import SqlAudit
 from app.store.repos.connections import SqlConnections
 from app.store.repos.consultations import SqlConsultations
 from app.store.repos.dosing import SqlDoses, SqlDoseSchedules, SqlReminderLog, SqlSupplies
+from app.store.repos.erasure import SqlErasure
 from app.store.repos.exports import SqlExports
 from app.store.repos.gateway_io import SqlGatewayIO
 from app.store.repos.healthconnect import SqlHealthConnect
@@ -56,6 +59,7 @@ from app.store.repos.people import SqlCitizens, SqlClinicians, SqlClinics, SqlGa
 from app.store.repos.proxies import SqlProxies
 from app.store.repos.push_devices import SqlPushDevices
 from app.store.repos.questionnaires import SqlQuestionnaires
+from app.store.repos.retention import SqlRetention
 from app.store.repos.schedule import SqlSchedule
 from app.store.repos.sessions import SqlRefreshTokens
 from app.store.repos.sharing import SqlShares
@@ -106,3 +110,5 @@ class SqlUnitOfWork:
         self.vaccinations: VaccinationRepository = SqlVaccinations(conn)
         self.connections: ConnectionRepository = SqlConnections(conn)
         self.exports: ExportRepository = SqlExports(conn)
+        self.erasure: ErasureRepository = SqlErasure(conn)
+        self.retention: RetentionRepository = SqlRetention(conn)

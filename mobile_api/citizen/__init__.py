@@ -14,6 +14,11 @@ from mobile_api.citizen.booking import (
 )
 from mobile_api.citizen.connections import ConnectionsController
 from mobile_api.citizen.consultations import ConsultationController
+from mobile_api.citizen.erasure import (
+    AccountController,
+    SourceDeletionController,
+    WearablesController,
+)
 from mobile_api.citizen.exports import ExportController
 from mobile_api.citizen.gateways import GatewayController
 from mobile_api.citizen.healthconnect import HealthConnectController
@@ -71,6 +76,9 @@ citizen_router = Router(
         VaccinationsController,
         ConnectionsController,
         ExportController,
+        SourceDeletionController,
+        WearablesController,
+        AccountController,
     ],
     guards=[guarded(require_role(Role.CITIZEN), proxy_scope, check_content_type)],
     tags=["citizen"],

@@ -441,3 +441,19 @@ async def test_a_worker_that_loses_its_lease_midway_stops_and_stores_nothing(api
     assert after is not None and (after.status, after.lease_owner) == ("running", "node-b")
     # and the store is fine: the next transaction starts cleanly
     assert await exports.claim_next(api.runtime.store, api.clock, Leasing(owner="x")) is None
+
+
+async def test_closing_the_account_deletes_its_exports_and_their_zips(api: Api) -> None:
+    """A download of one's data is the citizen's own: closing the account (issue 14 part
+    B) deletes the rows and the zips, and the link answers as for no one."""
+    done = await _export(api, api.anna)
+    (zip_file,) = (api.runtime.settings.blob_root / "exports").rglob("*.zip")
+    r = await api.client.delete("/v1/me", headers=api.anna)
+    assert r.status_code == 200, r.text
+    assert "downloads of your data" in next(
+        item["en"] for item in r.json()["deleted"] if item["kind"] == "imports-and-sync"
+    )
+    assert not zip_file.exists()  # deleted once the closing transaction committed
+    async with api.runtime.store.read() as uow:
+        assert await uow.exports.get(api.demo.citizens[0].id, done["export_id"]) is None
+    assert (await api.client.get(done["href"], headers=api.anna)).status_code == 401

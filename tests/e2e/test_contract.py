@@ -123,6 +123,8 @@ def _gateway_credentials(server: Server, citizen: str) -> tuple[str, str]:
 def _config(server: Server) -> str:
     ids = _cli("seed-demo", cwd=server.cwd, env=server.env)
     citizen = server.token("citizen", "demo-citizen-anna")
+    # closing an account ends it: Bent closes his, so Anna's stays open for the rest
+    leaver = server.token("citizen", "demo-citizen-bent")
     gp = server.token("clinician", "demo-gp-hansen")
     gateway = server.token("gateway", str(ids["gateway_id"]))
     client_id, secret = _gateway_credentials(server, citizen)
@@ -137,7 +139,12 @@ expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "422", "429"]
 
 [[operations]]
 include-path-regex = "^/v1/me"
+exclude-operation-id = "closeAccount"
 headers = {{ Authorization = "Bearer {citizen}", X-Act-For = "" }}
+
+[[operations]]
+include-operation-id = "closeAccount"
+headers = {{ Authorization = "Bearer {leaver}", X-Act-For = "" }}
 
 [[operations]]
 include-path-regex = "^/v1/clinician"

@@ -36,3 +36,26 @@ def test_push_settings_all_or_none() -> None:
     assert full.apns_configured is True and full.worker_interval_seconds == 0.5
     with pytest.raises(ValueError, match="MINLAEGE_APNS_KEY_ID"):
         _ = load_settings({"MINLAEGE_APNS_TOPIC": "dk.minlaege.app"}).apns_configured
+
+
+def test_retention_periods() -> None:
+    default = load_settings({})
+    assert (default.retain_raw_readings_days, default.retain_notices_days) == (90, 365)
+    s = load_settings(
+        {
+            "MINLAEGE_RETAIN_RAW_READINGS_DAYS": "30",
+            "MINLAEGE_RETAIN_LINKS_DAYS": "2",
+            "MINLAEGE_RETAIN_CODES_DAYS": "3",
+            "MINLAEGE_RETAIN_NOTICES_DAYS": "180",
+            "MINLAEGE_RETAIN_SESSIONS_DAYS": "14",
+            "MINLAEGE_RETAIN_BATCH": "250",
+        }
+    )
+    assert (
+        s.retain_raw_readings_days,
+        s.retain_links_days,
+        s.retain_codes_days,
+        s.retain_notices_days,
+        s.retain_sessions_days,
+        s.retain_batch,
+    ) == (30, 2, 3, 180, 14, 250)
