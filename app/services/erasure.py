@@ -71,7 +71,13 @@ async def _zone(uow: UnitOfWork, citizen_id: str) -> str:
 async def _settle(
     uow: UnitOfWork, clock: Clock, citizen_id: str, zone: str, deleted: int, spans: list[SampleSpan]
 ) -> DeletionResult:
-    """Re-roll the touched days and refresh the inbox; the answer."""
+    """Re-roll the touched days, refresh the inbox, withdraw downloads made before; the
+    answer."""
+    if deleted:
+        # a zip made before holds what was just deleted: it goes (the worker empties the
+        # blob trash), and an export under way starts again
+        now = clock.now()
+        await uow.erasure.trash_blobs(citizen_id, await uow.exports.withdraw(citizen_id, now), now)
     local = local_days_of(spans, zone)
     if local:
         await reroll(uow, citizen_id, local=local)

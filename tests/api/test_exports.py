@@ -17,6 +17,7 @@ from adapters.exports.readme import FILES
 from app.domain.ids import stable_id
 from app.services import exports
 from app.services.imports import Leasing
+from app.services.retention import empty_trash
 from mobile_api.exports import drain_exports, run_export
 from tests.api.test_consultations_api import png
 from tests.api.test_questionnaires_api import BP, answer, bp, given
@@ -457,3 +458,24 @@ async def test_closing_the_account_deletes_its_exports_and_their_zips(api: Api) 
     async with api.runtime.store.read() as uow:
         assert await uow.exports.get(api.demo.citizens[0].id, done["export_id"]) is None
     assert (await api.client.get(done["href"], headers=api.anna)).status_code == 401
+
+
+async def test_deleting_a_source_withdraws_the_downloads_made_before(api: Api) -> None:
+    """A zip made before the citizen deleted a source holds what was deleted: it answers
+    410 at once, its file goes with the blob trash, and a new export lacks the source."""
+    await _seed_samples(api)
+    done = await _export(api, api.anna)
+    (zip_file,) = (api.runtime.settings.blob_root / "exports").rglob("*.zip")
+    r = await api.client.delete("/v1/me/sources/cuff", headers=api.anna)
+    assert r.status_code == 200 and r.json()["deleted_samples"] == 5
+    gone = await api.client.get(done["href"], headers=api.anna)
+    assert gone.status_code == 410
+    polled = (await api.client.get(f"/v1/me/exports/{done['export_id']}", headers=api.anna)).json()
+    assert polled["status"] == "expired"
+    assert await empty_trash(api.runtime.store, api.runtime.blobs) == 1
+    assert not zip_file.exists()
+    again = await _export(api, api.anna)
+    bundle = json.loads((await _download(api, again["href"], api.anna)).read("fhir/bundle.json"))
+    observations = [e for e in bundle["entry"] if e["resource"]["resourceType"] == "Observation"]
+    assert len(observations) == 9  # the watch's 9 samples; the cuff's 5 are gone
+    assert not any("blood" in json.dumps(o["resource"]["code"]).lower() for o in observations)

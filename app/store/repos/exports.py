@@ -147,6 +147,29 @@ class SqlExports:
         )
         return changed == 1
 
+    async def withdraw(self, citizen_id: str, at: datetime) -> list[str]:
+        now = to_ms(at)
+        blobs = [
+            str(r[0])
+            for r in await self._c.fetchall(
+                "SELECT blob FROM exports WHERE citizen_id = ? AND status = 'done'"
+                " AND blob IS NOT NULL",
+                (citizen_id,),
+            )
+        ]
+        await self._c.execute(
+            "UPDATE exports SET status = 'expired', blob = NULL, updated_at = ?"
+            " WHERE citizen_id = ? AND status = 'done'",
+            (now, citizen_id),
+        )
+        await self._c.execute(
+            "UPDATE exports SET status = 'queued', progress = 0, lease_owner = NULL,"
+            " lease_until = NULL, updated_at = ? WHERE citizen_id = ?"
+            " AND status IN ('queued', 'running')",
+            (now, citizen_id),
+        )
+        return blobs
+
     async def waiting(self) -> int:
         row = await self._c.fetchone(
             "SELECT COUNT(*) FROM exports WHERE status IN ('queued', 'running')"
