@@ -134,8 +134,10 @@ def _config(server: Server) -> str:
     return f"""
 [checks.positive_data_acceptance]
 # 422: the body is well formed but breaks a domain rule (a closure that ends before it
-# starts, an unknown metric name): documented on every operation that can answer it
-expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "422", "429"]
+# starts, an unknown metric name): documented on every operation that can answer it.
+# 410: a download of one's data whose link ran out, or that a deletion of data during
+# the run withdrew (documented on downloadExport)
+expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "410", "422", "429"]
 
 [[operations]]
 include-path-regex = "^/v1/me"
