@@ -30,6 +30,8 @@ from app.errors import NotFound
 from app.services import exports
 from app.services.imports import Leasing
 from mobile_api.jobs import leasing_of
+from mobile_api.leased_loop import kick as kick_loop
+from mobile_api.leased_loop import leased_loop
 from mobile_api.runtime import Runtime
 
 __all__ = ["drain_exports", "export_loop", "kick_exports", "run_export"]
@@ -238,63 +240,24 @@ async def _sweep(runtime: Runtime) -> None:
         _log.info("deleted %d expired export(s)", gone)
 
 
-def _track(runtime: Runtime, task: asyncio.Task[None]) -> asyncio.Task[None]:
-    runtime.jobs.add(task)
-    task.add_done_callback(runtime.jobs.discard)
-    return task
-
-
 def kick_exports(runtime: Runtime) -> None:
-    """An export was asked for: wake this process's export loop, or drain now (tests).
-
-    A node serving without a worker does nothing: a worker elsewhere polls the table.
-    """
-    if not runtime.settings.run_worker:
-        return
-    if runtime.export_wake is not None:
-        runtime.export_wake.set()
-    else:
-        _track(runtime, asyncio.create_task(drain_exports(runtime), name="export-drain"))
+    """An export was asked for: wake this process's export loop, or drain now (tests)."""
+    kick_loop(runtime, runtime.export_wake, lambda: drain_exports(runtime), "export-drain")
 
 
 async def export_loop(runtime: Runtime, stop: asyncio.Event) -> None:
     """Sweep expired zips and run exports until `stop`; an export running is handed back."""
-    wake = asyncio.Event()
-    runtime.export_wake = wake
+    runtime.export_wake = wake = asyncio.Event()
     leasing = leasing_of(runtime)
-    stopping = asyncio.create_task(stop.wait())
     try:
-        while not stop.is_set():
-            await _sweep(runtime)
-            try:
-                job = await exports.claim_next(runtime.store, runtime.clock, leasing)
-            except Exception:
-                _log.exception("claiming an export failed; trying again")
-                job = None
-            if job is not None:
-                task = _track(runtime, asyncio.create_task(_guarded(runtime, job), name=job.id))
-                await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
-                if not task.done():
-                    task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
-                continue
-            waking = asyncio.create_task(wake.wait())
-            await asyncio.wait(
-                {waking, stopping},
-                timeout=runtime.settings.job_poll_seconds,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-            waking.cancel()
-            wake.clear()
+        await leased_loop(
+            runtime,
+            stop,
+            wake,
+            what="export",
+            claim=lambda: exports.claim_next(runtime.store, runtime.clock, leasing),
+            run=lambda job: run_export(runtime, job),
+            before=lambda: _sweep(runtime),
+        )
     finally:
-        stopping.cancel()
         runtime.export_wake = None
-
-
-async def _guarded(runtime: Runtime, job: ExportJob) -> None:
-    try:
-        await run_export(runtime, job)
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        _log.exception("export %s: the runner failed", job.id)

@@ -22,6 +22,8 @@ from app.errors import NotFound
 from app.services.imports import Leasing, claim_next, release, run_job
 from app.services.ingest import ImportReport
 from mobile_api import metrics
+from mobile_api.leased_loop import kick as kick_loop
+from mobile_api.leased_loop import leased_loop, track
 from mobile_api.runtime import Runtime
 
 __all__ = ["drain", "job_loop", "kick", "leasing_of", "resume_unfinished", "run_claimed"]
@@ -115,67 +117,28 @@ async def drain(runtime: Runtime) -> None:
         await run_claimed(runtime, job)
 
 
-def _track(runtime: Runtime, task: asyncio.Task[None]) -> asyncio.Task[None]:
-    runtime.jobs.add(task)
-    task.add_done_callback(runtime.jobs.discard)
-    return task
-
-
 def kick(runtime: Runtime) -> None:
-    """A job was queued: wake this process's job loop, or drain now (tests, embedding).
-
-    A node serving without a worker does nothing: a worker elsewhere polls the table.
-    """
-    if not runtime.settings.run_worker:
-        return
-    if runtime.job_wake is not None:
-        runtime.job_wake.set()
-    else:
-        _track(runtime, asyncio.create_task(drain(runtime), name="import-drain"))
+    """A job was queued: wake this process's job loop, or drain now (tests, embedding)."""
+    kick_loop(runtime, runtime.job_wake, lambda: drain(runtime), "import-drain")
 
 
 async def resume_unfinished(runtime: Runtime) -> list[asyncio.Task[None]]:
     """Run every job waiting now (or left without a lease), in the background."""
-    return [_track(runtime, asyncio.create_task(drain(runtime), name="import-drain"))]
+    return [track(runtime, asyncio.create_task(drain(runtime), name="import-drain"))]
 
 
 async def job_loop(runtime: Runtime, stop: asyncio.Event) -> None:
     """Claim and run import jobs until `stop`; a job running then is handed back."""
-    wake = asyncio.Event()
-    runtime.job_wake = wake
+    runtime.job_wake = wake = asyncio.Event()
     leasing = leasing_of(runtime)
-    stopping = asyncio.create_task(stop.wait())
     try:
-        while not stop.is_set():
-            try:
-                job = await claim_next(runtime.store, runtime.clock, leasing)
-            except Exception:
-                _log.exception("claiming an import job failed; trying again")
-                job = None
-            if job is not None:
-                task = _track(runtime, asyncio.create_task(_run(runtime, job), name=job.id))
-                await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
-                if not task.done():
-                    task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
-                continue
-            waking = asyncio.create_task(wake.wait())
-            await asyncio.wait(
-                {waking, stopping},
-                timeout=runtime.settings.job_poll_seconds,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-            waking.cancel()
-            wake.clear()
+        await leased_loop(
+            runtime,
+            stop,
+            wake,
+            what="import",
+            claim=lambda: claim_next(runtime.store, runtime.clock, leasing),
+            run=lambda job: run_claimed(runtime, job),
+        )
     finally:
-        stopping.cancel()
         runtime.job_wake = None
-
-
-async def _run(runtime: Runtime, job: ImportJob) -> None:
-    try:
-        await run_claimed(runtime, job)
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        _log.exception("import %s: the job runner failed", job.id)
