@@ -10,6 +10,7 @@ from app.domain.exports import ExportJob
 from app.domain.time import from_ms, to_ms
 from app.ports.exports import SampleKey, StoredSample
 from app.store.db import Connection, Row
+from app.store.repos.leases import LeasedRows
 
 __all__ = ["SqlExports"]
 
@@ -41,6 +42,7 @@ def _job(r: Row) -> ExportJob:
 class SqlExports:
     def __init__(self, conn: Connection) -> None:
         self._c = conn
+        self._leases = LeasedRows(conn, "exports", _COLS)
 
     async def add(self, job: ExportJob) -> None:
         await self._c.execute(
@@ -71,38 +73,18 @@ class SqlExports:
         return None if row is None else _job(row)
 
     async def claim(self, owner: str, now: datetime, lease_until: datetime) -> ExportJob | None:
-        """One statement, as `SqlImports.claim`: SKIP LOCKED on PostgreSQL, the single
-        writer on SQLite."""
-        lock = " FOR UPDATE SKIP LOCKED" if self._c.dialect == "postgres" else ""
-        at = to_ms(now)
-        rows = await self._c.fetchall(
-            "UPDATE exports SET status = 'running', lease_owner = ?, lease_until = ?,"
-            " attempts = attempts + 1, progress = 0, updated_at = ? WHERE id IN ("
-            " SELECT id FROM exports WHERE status = 'queued' OR (status = 'running'"
-            " AND (lease_until IS NULL OR lease_until < ?))"
-            f" ORDER BY created_at LIMIT 1{lock})"
-            f" RETURNING {_COLS}",
-            (owner, to_ms(lease_until), at, at),
-        )
-        return _job(rows[0]) if rows else None
+        """The oldest waiting one, or one whose worker's lease lapsed, now leased to
+        `owner` (`LeasedRows`)."""
+        row = await self._leases.claim(owner, now, lease_until, restart=True)
+        return None if row is None else _job(row)
 
     async def renew(
         self, export_id: str, owner: str, at: datetime, lease_until: datetime, progress: float
     ) -> bool:
-        changed = await self._c.execute(
-            "UPDATE exports SET lease_until = ?, progress = ?, updated_at = ?"
-            " WHERE id = ? AND lease_owner = ? AND status = 'running'",
-            (to_ms(lease_until), progress, to_ms(at), export_id, owner),
-        )
-        return changed == 1
+        return await self._leases.renew(export_id, owner, at, lease_until, progress)
 
     async def release(self, export_id: str, owner: str, at: datetime) -> bool:
-        changed = await self._c.execute(
-            "UPDATE exports SET status = 'queued', lease_owner = NULL, lease_until = NULL,"
-            " progress = 0, updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'running'",
-            (to_ms(at), export_id, owner),
-        )
-        return changed == 1
+        return await self._leases.release(export_id, owner, at)
 
     async def finish(
         self,

@@ -8,6 +8,7 @@ from typing import Any
 from app.domain.imports import ImportJob
 from app.domain.time import from_ms, to_ms
 from app.store.db import Connection, Row
+from app.store.repos.leases import LeasedRows
 
 __all__ = ["SqlImports"]
 
@@ -40,6 +41,7 @@ def _job(r: Row) -> ImportJob:
 class SqlImports:
     def __init__(self, conn: Connection) -> None:
         self._c = conn
+        self._leases = LeasedRows(conn, "imports", _COLS)
 
     async def add(self, job: ImportJob) -> None:
         await self._c.execute(
@@ -76,45 +78,18 @@ class SqlImports:
         return [_job(r) for r in rows]
 
     async def claim(self, owner: str, now: datetime, lease_until: datetime) -> ImportJob | None:
-        """The oldest job waiting or whose worker's lease lapsed, now leased to `owner`.
-
-        One statement: on PostgreSQL two workers skip each other's locked row (`FOR
-        UPDATE SKIP LOCKED`); SQLite has one writer, so the conditional UPDATE runs whole
-        before another can look. A running row without a lease (written before leases
-        existed, or by a worker that handed it back) is free to take.
-        """
-        lock = " FOR UPDATE SKIP LOCKED" if self._c.dialect == "postgres" else ""
-        at = to_ms(now)
-        rows = await self._c.fetchall(
-            "UPDATE imports SET status = 'running', lease_owner = ?, lease_until = ?,"
-            " attempts = attempts + 1, updated_at = ? WHERE id IN ("
-            " SELECT id FROM imports WHERE status = 'queued' OR (status = 'running'"
-            " AND (lease_until IS NULL OR lease_until < ?))"
-            f" ORDER BY created_at LIMIT 1{lock})"
-            f" RETURNING {_COLS}",
-            (owner, to_ms(lease_until), at, at),
-        )
-        return _job(rows[0]) if rows else None
+        """The oldest waiting one, or one whose worker's lease lapsed, now leased to
+        `owner` (`LeasedRows`)."""
+        row = await self._leases.claim(owner, now, lease_until)
+        return None if row is None else _job(row)
 
     async def renew(
         self, job_id: str, owner: str, at: datetime, lease_until: datetime, progress: float
     ) -> bool:
-        """Extend `owner`'s lease and write its progress; False once the job is not its own."""
-        changed = await self._c.execute(
-            "UPDATE imports SET lease_until = ?, progress = ?, updated_at = ?"
-            " WHERE id = ? AND lease_owner = ? AND status = 'running'",
-            (to_ms(lease_until), progress, to_ms(at), job_id, owner),
-        )
-        return changed == 1
+        return await self._leases.renew(job_id, owner, at, lease_until, progress)
 
     async def release(self, job_id: str, owner: str, at: datetime) -> bool:
-        """Hand a job back (shutting down): queued again, for any worker, from the start."""
-        changed = await self._c.execute(
-            "UPDATE imports SET status = 'queued', lease_owner = NULL, lease_until = NULL,"
-            " progress = 0, updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'running'",
-            (to_ms(at), job_id, owner),
-        )
-        return changed == 1
+        return await self._leases.release(job_id, owner, at)
 
     async def set_status(
         self,
