@@ -112,7 +112,7 @@ KINDS: dict[str, dict[int, tuple[str, ...]]] = {
     "getMyQuestionnaire": {404: ("questionnaire-not-found",)},
     "putQuestionnaire": {409: ("conflict",), 422: ("invalid-questionnaire",)},
     "getQuestionnaire": {404: ("questionnaire-not-found",)},
-    "assignQuestionnaire": {404: ("questionnaire-not-found",)},
+    "assignQuestionnaire": {404: ("questionnaire-not-found",), 409: ("account-closed",)},
     "getQuestionnaireResponse": {404: ("questionnaire-not-found",)},
     "getQuestionnaireResponseFhir": {404: ("questionnaire-not-found",)},
     "resolveInboxItem": {409: ("not-open",)},

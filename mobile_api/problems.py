@@ -45,6 +45,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "token-expired": ("Dit login er udløbet", "Your login has expired"),
     "token-reused": ("Sessionen er afsluttet", "The session has ended"),
     "session-ended": ("Du er logget ud", "You are logged out"),
+    "account-closed": ("Patienten har lukket sin konto", "The patient closed their account"),
     "invalid-id-token": ("Login blev afvist", "Login was refused"),
     "insufficient-assurance": ("Login-sikringsniveauet er for lavt", "Login assurance too low"),
     "unknown-subject": ("Ukendt bruger", "Unknown user"),

@@ -18,9 +18,11 @@ class CitizenView(msgspec.Struct, frozen=True, kw_only=True):
     language: str
     clinic_id: str | None
     has_cpr: bool
+    #: for the clinic: the patient closed their account in the app (their records stay)
+    account_closed: bool = False
 
 
-def citizen_view(c: Citizen) -> CitizenView:
+def citizen_view(c: Citizen, *, account_closed: bool = False) -> CitizenView:
     return CitizenView(
         id=c.id,
         name=c.name,
@@ -28,6 +30,7 @@ def citizen_view(c: Citizen) -> CitizenView:
         language=c.language,
         clinic_id=c.clinic_id,
         has_cpr=c.has_cpr,
+        account_closed=account_closed,
     )
 
 

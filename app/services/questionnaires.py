@@ -147,6 +147,11 @@ async def assign(
     citizen = await uow.citizens.in_clinic(clinic.id, citizen_id)
     if citizen is None:
         raise NotFound("no such citizen at your clinic")
+    if await uow.erasure.is_closed(citizen.id):  # kept for the records, reached by no one
+        raise Conflict(
+            "this patient closed their account in the app: questionnaires cannot reach them",
+            kind="account-closed",
+        )
     if await uow.questionnaires.latest(clinic.id, key) is None:
         raise NotFound(f"no questionnaire '{key}' at your clinic", kind="questionnaire-not-found")
     if every_days is not None and not 1 <= every_days <= MAX_EVERY_DAYS:

@@ -39,4 +39,5 @@ class ClinicianCitizensController(Controller):
             citizen = await citizen_for_clinician(
                 uow, runtime.clock, principal_of(request), citizen_id
             )
-        return citizen_view(citizen)
+            closed = await uow.erasure.is_closed(citizen.id)
+        return citizen_view(citizen, account_closed=closed)

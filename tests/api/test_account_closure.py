@@ -183,6 +183,14 @@ async def test_closing_refuses_everyone_and_keeps_the_clinics_records(
     # the clinic's reads after the closure are logged on the kept chain too
     assert chain[-1].action == "medications.read"
     assert (await verify_all(api.runtime.store, citizen_id=anna_id)).ok
+    # the clinic sees that the account is closed, and cannot send it questionnaires
+    patient = await api.client.get(f"/v1/clinician/citizens/{anna_id}", headers=api.gp)
+    assert patient.status_code == 200 and patient.json()["account_closed"] is True
+    assigned = await api.client.post(
+        f"/v1/clinician/citizens/{anna_id}/questionnaires", json={"key": "bp"}, headers=api.gp
+    )
+    assert assigned.status_code == 409, assigned.text
+    assert assigned.json()["type"].endswith("/account-closed")
 
     # -- nothing of Anna's own is left -----------------------------------------------
     for table in (
