@@ -75,6 +75,11 @@ QUEUE_AGE = Gauge(
     "Age of the oldest import job not yet ended (0 when none)",
     registry=REGISTRY,
 )
+EXPORTS_WAITING = Gauge(
+    "minlaege_export_jobs_waiting",
+    "Downloads of citizens' data queued or running (all nodes: read from the database)",
+    registry=REGISTRY,
+)
 OUTBOX_DUE = Gauge(
     "minlaege_outbox_due",
     "Notices due for the push relay and not yet delivered",
@@ -150,8 +155,10 @@ async def refresh_from_store(store: Store, now: Callable[[], Any]) -> None:
     at = now()
     async with store.read() as uow:
         waiting, oldest = await uow.imports.waiting()
+        exports_waiting = await uow.exports.waiting()
         due, earliest = await uow.outbox.due(at)
     QUEUE_DEPTH.set(waiting)
+    EXPORTS_WAITING.set(exports_waiting)
     QUEUE_AGE.set(0 if oldest is None else max(0.0, (at - oldest).total_seconds()))
     OUTBOX_DUE.set(due)
     OUTBOX_LAG.set(0 if earliest is None else max(0.0, (at - earliest).total_seconds()))

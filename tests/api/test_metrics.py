@@ -9,6 +9,7 @@ import logging
 import re
 from collections.abc import Iterator
 
+import msgspec
 import pytest
 
 from app.services.imports import create_job
@@ -153,3 +154,14 @@ def test_redact_leaves_ordinary_text_alone() -> None:
     assert redact("2026-11-20 09:00:00") == "2026-11-20 09:00:00"
     record = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom %s", (CPR,), None)
     assert json.loads(JsonFormatter().format(record))["msg"] == "boom [cpr]"
+
+
+async def test_exports_waiting_are_counted_from_the_database(api: Api) -> None:
+    """Downloads of one's data queued on any node show in every node's /metrics."""
+    api.runtime.settings = msgspec.structs.replace(api.runtime.settings, run_worker=False)
+    before = _metric((await api.client.get("/metrics")).text, "minlaege_export_jobs_waiting")
+    assert before == 0
+    for headers in (api.anna, api.bent):
+        assert (await api.client.post("/v1/me/exports", headers=headers)).status_code == 202
+    text = (await api.client.get("/metrics")).text
+    assert _metric(text, "minlaege_export_jobs_waiting") == 2
