@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from tests.vendor_servers import lifespan, loopback, read_body
+from tests.vendor_servers import ConsentPage, lifespan, loopback, read_body
 
 __all__ = [
     "CLIENT_ID",
@@ -112,7 +112,9 @@ def _error(status: int, message: str) -> Answer:
     return _json(status, {"status": status, "errorType": "error", "message": message})
 
 
-class FakePolar:
+class FakePolar(ConsentPage[int]):
+    client_id = CLIENT_ID
+
     def __init__(self, now: Callable[[], int]) -> None:
         self.base_url = ""
         self.now = now
@@ -186,18 +188,9 @@ class FakePolar:
             return _error(403, "User has not accepted all mandatory consents")
         return self._data(method, path, query, user)
 
-    def _authorize(self, q: dict[str, str]) -> Answer:
-        if q.get("client_id") != CLIENT_ID or q.get("response_type") != "code":
-            return 400, b"bad request", {}
-        redirect = q["redirect_uri"]
-        if self.deny:
-            params = {"error": "access_denied", "state": q.get("state", "")}
-        else:
-            self._n += 1
-            code = f"pcode{self._n:05d}"
-            self._codes[code] = (self.consenting, redirect)
-            params = {"code": code, "state": q.get("state", "")}
-        return 302, b"", {"location": f"{redirect}?{urllib.parse.urlencode(params)}"}
+    def _new_code(self) -> str:
+        self._n += 1
+        return f"pcode{self._n:05d}"
 
     def _token(self, headers: dict[str, str], form: dict[str, str]) -> Answer:
         basic = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()

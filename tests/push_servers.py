@@ -31,6 +31,8 @@ from cryptography.x509.oid import NameOID
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
+from tests.vendor_servers import lifespan, read_body
+
 __all__ = ["FakeApns", "FakeFcm", "Seen", "fake_apns", "fake_fcm", "pem_of", "trusting"]
 
 
@@ -74,20 +76,9 @@ class _Fake:
         return answers.pop(0) if len(answers) > 1 else answers[0]
 
     async def app(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                else:
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        if await lifespan(scope, receive, send):
+            return
+        body = await read_body(receive)
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         seen = Seen(scope["http_version"], scope["path"], headers, body)
         status, out, reply = self.handle(seen)

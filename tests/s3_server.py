@@ -1,4 +1,11 @@
-"""An S3-compatible server on loopback for the tests: moto's server mode, in a child process."""
+"""An S3-compatible server on loopback for the tests: moto's server mode, in a child process.
+
+The S3 test modules share its fixtures rather than each repeating them: `server` (one
+moto per module: it takes a moment to start), `bucket` (a new one per test, so a test
+sees only its own objects) and `s3_settings`, registered as `settings`: the app as a
+node configured by the environment of contracts §9, its files in that bucket. A module
+imports the ones it uses by name and lists them in its `__all__`.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +19,14 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-__all__ = ["S3Server", "s3_server"]
+import pytest
+
+from app.settings import Settings, load_settings
+
+__all__ = ["S3Server", "bucket", "s3_server", "s3_settings", "server"]
 
 KEY_ID = "testing"
 SECRET = "testing"
@@ -42,6 +54,11 @@ class S3Server:
             Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION}
         )
         return name
+
+    def keys(self, bucket: str) -> list[str]:
+        """The keys of the objects in `bucket`, sorted."""
+        listed = self.client().list_objects_v2(Bucket=bucket)
+        return sorted(o["Key"] for o in listed.get("Contents", []))
 
     def env(self, bucket: str, prefix: str = "minlaege") -> dict[str, str]:
         """The settings of contracts §9 for a node using this server."""
@@ -86,3 +103,23 @@ def s3_server() -> Iterator[S3Server]:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[S3Server]:
+    """moto on loopback, one per test module."""
+    with s3_server() as s:
+        yield s
+
+
+@pytest.fixture
+def bucket(server: S3Server) -> str:
+    """A new bucket for each test."""
+    return server.new_bucket()
+
+
+@pytest.fixture(name="settings")
+def s3_settings(db_url: str, tmp_path: Path, server: S3Server, bucket: str) -> Settings:
+    """The app's settings read from a node's environment: its files in `bucket`."""
+    env = {**server.env(bucket), "MINLAEGE_ENV": "test", "MINLAEGE_VAR_DIR": str(tmp_path)}
+    return load_settings(env, db_url=db_url, run_worker=False)

@@ -30,13 +30,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
 __all__ = [
+    "ConsentPage",
     "Day",
     "FakeWithings",
     "Group",
@@ -49,6 +50,8 @@ __all__ = [
 
 CLIENT_ID = "withings-client"
 CLIENT_SECRET = "withings-secret"
+
+U = TypeVar("U")  # how a vendor names its users: Withings by str, Polar by int
 
 
 @dataclass
@@ -94,12 +97,42 @@ class _User:
     nights: list[Night] = field(default_factory=list)
 
 
-class FakeWithings:
+class ConsentPage(Generic[U]):
+    """The vendor's authorisation page, which the Withings and Polar stand-ins answer
+    alike: a wrong client or response type is 400; otherwise the citizen consents at
+    once and the browser goes back to `redirect_uri` with the state and either a
+    refusal (`deny`) or a new one-time code for the `consenting` user."""
+
+    client_id: str
+    #: the user who consents next at the authorize page
+    consenting: U
+    deny: bool
+    #: code -> (user, redirect_uri), until the code is exchanged
+    _codes: dict[str, tuple[U, str]]
+
+    def _new_code(self) -> str:
+        raise NotImplementedError
+
+    def _authorize(self, q: dict[str, str]) -> tuple[int, bytes, dict[str, str]]:
+        if q.get("client_id") != self.client_id or q.get("response_type") != "code":
+            return 400, b"bad request", {}
+        redirect = q["redirect_uri"]
+        if self.deny:
+            params = {"error": "access_denied", "state": q.get("state", "")}
+        else:
+            code = self._new_code()
+            self._codes[code] = (self.consenting, redirect)
+            params = {"code": code, "state": q.get("state", "")}
+        return 302, b"", {"location": f"{redirect}?{urllib.parse.urlencode(params)}"}
+
+
+class FakeWithings(ConsentPage[str]):
+    client_id = CLIENT_ID
+
     def __init__(self, *, page_size: int = 200) -> None:
         self.base_url = ""
         self.page_size = page_size
         self.users: dict[str, _User] = {}
-        #: the user who consents next at the authorize page
         self.consenting = "1001"
         self.deny = False
         self._codes: dict[str, tuple[str, str]] = {}
@@ -169,17 +202,8 @@ class FakeWithings:
         )
         await send({"type": "http.response.body", "body": out})
 
-    def _authorize(self, q: dict[str, str]) -> tuple[int, bytes, dict[str, str]]:
-        if q.get("client_id") != CLIENT_ID or q.get("response_type") != "code":
-            return 400, b"bad request", {}
-        redirect = q["redirect_uri"]
-        if self.deny:
-            params = {"error": "access_denied", "state": q.get("state", "")}
-        else:
-            code = self._next_id("code")
-            self._codes[code] = (self.consenting, redirect)
-            params = {"code": code, "state": q.get("state", "")}
-        return 302, b"", {"location": f"{redirect}?{urllib.parse.urlencode(params)}"}
+    def _new_code(self) -> str:
+        return self._next_id("code")
 
     def _api(
         self, path: str, form: dict[str, str], headers: dict[str, str]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -16,21 +16,13 @@ from adapters.blobs.local import LocalBlobStore
 from adapters.blobs.s3 import S3BlobStore, S3Location
 from app.errors import NotFound
 from app.settings import Settings, load_settings
-from tests.s3_server import KEY_ID, REGION, SECRET, S3Server, s3_server
+from tests.s3_server import KEY_ID, REGION, SECRET, S3Server, bucket, server
 
 KEK = bytes(range(32))
 KEY = "citizens/c-1/messages/m-1/p_0.jpg"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[S3Server]:
-    with s3_server() as s:
-        yield s
-
-
-@pytest.fixture
-def bucket(server: S3Server) -> str:
-    return server.new_bucket()
+__all__ = ["bucket", "server"]  # moto, and a bucket per test
 
 
 @pytest.fixture
@@ -51,11 +43,6 @@ def _raw(server: S3Server, bucket: str, key: str) -> bytes:
     return body
 
 
-def _keys(server: S3Server, bucket: str) -> list[str]:
-    listed = server.client().list_objects_v2(Bucket=bucket)
-    return sorted(o["Key"] for o in listed.get("Contents", []))
-
-
 async def _chunks(total: int, size: int = 256 * 1024) -> AsyncIterator[bytes]:
     sent = 0
     while sent < total:
@@ -70,7 +57,7 @@ async def test_round_trip_sealed_at_rest(store: S3BlobStore, server: S3Server, b
     assert await store.get(KEY) == photo
     raw = _raw(server, bucket, KEY)
     assert raw.startswith(b"MLB1") and b"rash" not in raw
-    assert _keys(server, bucket) == [f"node/{KEY}"]
+    assert server.keys(bucket) == [f"node/{KEY}"]
 
 
 async def test_empty_object(store: S3BlobStore) -> None:
@@ -103,7 +90,7 @@ async def test_a_failing_stream_leaves_no_object(
 
     with pytest.raises(Exception, match="went away"):
         await store.put_stream("uploads/broken", broken())
-    assert _keys(server, bucket) == []
+    assert server.keys(bucket) == []
     # the multipart upload was aborted, not left to cost storage
     assert server.client().list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
     with pytest.raises(NotFound):
@@ -116,7 +103,7 @@ async def test_delete_removes_the_object_and_is_idempotent(
     await store.put(KEY, b"x")
     await store.delete(KEY)
     await store.delete(KEY)
-    assert _keys(server, bucket) == []
+    assert server.keys(bucket) == []
     with pytest.raises(NotFound):
         await store.get(KEY)
     with pytest.raises(NotFound):
@@ -154,7 +141,7 @@ async def test_blob_url_chooses_the_store(server: S3Server, bucket: str, tmp_pat
     chosen = open_blob_store(load_settings(env), b"k" * 32)
     assert isinstance(chosen, S3BlobStore)
     await chosen.put("a", b"1")
-    assert _keys(server, bucket) == ["minlaege/a"]
+    assert server.keys(bucket) == ["minlaege/a"]
     local = open_blob_store(Settings(var_dir=tmp_path), b"k" * 32)
     assert isinstance(local, LocalBlobStore) and local.root == (tmp_path / "blobs").resolve()
     there = open_blob_store(Settings(blob_url=f"file://{tmp_path}/elsewhere"), b"k" * 32)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import msgspec
 import pytest
 
@@ -52,8 +53,9 @@ class World(msgspec.Struct, kw_only=True):
     appointment_id: str
 
 
-async def _anna_everywhere(api: Api, provider: LoopbackProvider) -> World:
-    login = await _login(
+async def _anna_logs_in(api: Api, provider: LoopbackProvider) -> httpx.Response:
+    """Anna through the national login (the loopback provider), her CPR number included."""
+    return await _login(
         api,
         provider.id_token(
             sub=api.demo.citizens[0].subject,
@@ -62,6 +64,10 @@ async def _anna_everywhere(api: Api, provider: LoopbackProvider) -> World:
             **{"https://data.gov.dk/model/core/eid/cprNumber": ANNA_CPR},
         ),
     )
+
+
+async def _anna_everywhere(api: Api, provider: LoopbackProvider) -> World:
+    login = await _anna_logs_in(api, provider)
     assert login.status_code == 200, login.text
     await _sync(api, MAY)
     await shared_anna(api)  # a month of high blood pressure, shared: the inbox has it
@@ -212,15 +218,7 @@ async def test_closing_refuses_everyone_and_keeps_the_clinics_records(
         await api.runtime.blobs.get(UPLOAD)
 
     # -- a new login with the same person starts a new, empty account -----------------
-    again = await _login(
-        api,
-        provider.id_token(
-            sub=api.demo.citizens[0].subject,
-            cpr=None,
-            name="Anna Jensen",
-            **{"https://data.gov.dk/model/core/eid/cprNumber": ANNA_CPR},
-        ),
-    )
+    again = await _anna_logs_in(api, provider)
     assert again.status_code == 200
     fresh = {"Authorization": f"Bearer {again.json()['access_token']}"}
     me = (await api.client.get("/v1/me", headers=fresh)).json()

@@ -7,35 +7,24 @@ import io
 
 from PIL import Image
 
-from tests.api.test_jobs_s3 import EXPORT, _objects, bucket, server, settings
+from tests.api.test_jobs_s3 import ask_with_a_photo, upload_export
 from tests.conftest import Api
-from tests.s3_server import S3Server
+from tests.s3_server import S3Server, bucket, s3_settings, server
 
-__all__ = ["bucket", "server", "settings"]  # the S3 stand-in and the settings that use it
+__all__ = ["bucket", "s3_settings", "server"]  # moto, a bucket per test, the app on it
 
 
 async def test_closing_deletes_the_upload_object_and_keeps_the_photo(
     api: Api, server: S3Server, bucket: str
 ) -> None:
-    upload = await api.client.post(
-        "/v1/me/imports", content=EXPORT, headers={**api.anna, "content-type": "application/xml"}
-    )
-    assert upload.status_code == 202  # waiting: no worker runs in these tests
-    buf = io.BytesIO()
-    Image.new("RGB", (40, 30), (200, 80, 80)).save(buf, "JPEG")
-    thread = await api.client.post(
-        "/v1/me/consultations",
-        data={"category": "results", "subject": "Udslæt", "body": "Se billedet."},
-        files=[("photos", ("rash.jpg", buf.getvalue(), "image/jpeg"))],
-        headers=api.anna,
-    )
-    assert thread.status_code == 201, thread.text
+    upload = await upload_export(api)  # waiting: no worker runs in these tests
+    thread = await ask_with_a_photo(api)
     photo = thread.json()["messages"][0]["photos"][0]
-    before = _objects(server, bucket)
+    before = server.keys(bucket)
     assert f"minlaege/uploads/{upload.json()['import_id']}" in before and len(before) == 2
 
     assert (await api.client.delete("/v1/me", headers=api.anna)).status_code == 200
-    [kept] = _objects(server, bucket)
+    [kept] = server.keys(bucket)
     assert kept in before and not kept.startswith("minlaege/uploads/")
     # the GP still sees the photo
     thread_id = thread.json()["consultation"]["id"]

@@ -12,41 +12,18 @@ import asyncio
 import dataclasses
 import urllib.parse
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
-import pytest
 
 from app.services.connections import CloudConnections, PullReport
 from app.settings import Settings
 from mobile_api.runtime import Runtime
+from tests.api.vendor_fixtures import PUBLIC, withings, withings_settings
 from tests.conftest import Api
-from tests.vendor_servers import CLIENT_ID, CLIENT_SECRET, FakeWithings, Group, fake_withings
+from tests.vendor_servers import CLIENT_ID, FakeWithings, Group
 
-PUBLIC = "https://minlaege.test"
-
-
-@pytest.fixture
-async def withings() -> AsyncIterator[FakeWithings]:
-    async with fake_withings() as server:
-        yield server
-
-
-@pytest.fixture
-def settings(db_url: str, tmp_path: Path, withings: FakeWithings) -> Settings:
-    return Settings(
-        env="test",
-        db_url=db_url,
-        var_dir=tmp_path,
-        keys_dir=tmp_path / "keys",
-        public_url=PUBLIC,
-        withings_client_id=CLIENT_ID,
-        withings_client_secret=CLIENT_SECRET,
-        withings_auth_url=withings.base_url,
-        withings_api_url=withings.base_url,
-    )
+__all__ = ["withings", "withings_settings"]  # the Withings stand-in and its settings
 
 
 def cloud(api: Api) -> CloudConnections:
@@ -105,6 +82,16 @@ def bp(grpid: int, at: int, sys: int = 128, dia: int = 82, pulse: int = 64) -> G
 
 def now_s(api: Api) -> int:
     return int(api.clock.now().timestamp())
+
+
+async def linked_with_a_pull_waiting(api: Api, withings: FakeWithings) -> None:
+    """Anna linked and her cuff reading fetched, the vendor's notifications on, and one
+    more pull waiting: what disconnecting and closing the account must both undo."""
+    withings.user("1001").groups.append(bp(1, now_s(api) - 600))
+    await connect(api, api.anna)
+    await drain(cloud(api))
+    assert withings.subscriptions
+    await cloud(api).notified("withings", "1001", None, None)
 
 
 async def test_oauth_round_trip(api: Api, withings: FakeWithings) -> None:
@@ -304,11 +291,7 @@ async def test_budget_shared_by_two_workers(
 
 
 async def test_disconnect(api: Api, withings: FakeWithings) -> None:
-    withings.user("1001").groups.append(bp(1, now_s(api) - 600))
-    await connect(api, api.anna)
-    await drain(cloud(api))
-    assert withings.subscriptions
-    await cloud(api).notified("withings", "1001", None, None)  # a pull still waiting
+    await linked_with_a_pull_waiting(api, withings)
     r = await api.client.delete("/v1/me/connections/withings", headers=api.anna)
     assert r.status_code == 204
     assert withings.subscriptions == set() and withings.count("revoke") == 4

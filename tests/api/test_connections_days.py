@@ -7,37 +7,14 @@ own 24 hours and so falls on two Copenhagen days. Worked by hand in each test.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
-
-from app.settings import Settings
-from tests.api.test_connections import PUBLIC, cloud, connect, drain
+from tests.api.test_connections import cloud, connect, drain
+from tests.api.vendor_fixtures import withings, withings_settings
 from tests.conftest import Api
-from tests.vendor_servers import CLIENT_ID, CLIENT_SECRET, Day, FakeWithings, Night, fake_withings
+from tests.vendor_servers import Day, FakeWithings, Night
 
-
-@pytest.fixture
-async def withings() -> AsyncIterator[FakeWithings]:
-    async with fake_withings() as server:
-        yield server
-
-
-@pytest.fixture
-def settings(db_url: str, tmp_path: Path, withings: FakeWithings) -> Settings:
-    return Settings(
-        env="test",
-        db_url=db_url,
-        var_dir=tmp_path,
-        keys_dir=tmp_path / "keys",
-        public_url=PUBLIC,
-        withings_client_id=CLIENT_ID,
-        withings_client_secret=CLIENT_SECRET,
-        withings_auth_url=withings.base_url,
-        withings_api_url=withings.base_url,
-    )
+__all__ = ["withings", "withings_settings"]  # the Withings stand-in and its settings
 
 
 def utc(text: str) -> int:

@@ -8,52 +8,26 @@ The clock stands at 2026-11-20 09:00 UTC (10:00 in Copenhagen, CET = UTC+1).
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-
-from adapters.clock import FixedClock
-from app.settings import Settings
-from tests.api.test_connections import PUBLIC, cloud, consent, drain, outcome
+from tests.api.test_connections import cloud, consent, drain, outcome
+from tests.api.vendor_fixtures import PUBLIC, polar, polar_settings
 from tests.conftest import Api
 from tests.polar_server import (
     CLIENT_ID,
-    CLIENT_SECRET,
     WEBHOOK_SECRET,
     ActivityDay,
     FakePolar,
     HrDay,
     PolarExercise,
     PolarNight,
-    fake_polar,
 )
 
 FIT = Path(__file__).parents[2] / "fixtures" / "fit" / "garmin-fenix-5-walk.fit"
 BEFORE = 1_700_000_000  # uploaded long before the link: Polar does not serve it
 
 
-@pytest.fixture
-async def polar(clock: FixedClock) -> AsyncIterator[FakePolar]:
-    async with fake_polar(lambda: int(clock.now().timestamp())) as server:
-        yield server
-
-
-@pytest.fixture
-def settings(db_url: str, tmp_path: Path, polar: FakePolar) -> Settings:
-    return Settings(
-        env="test",
-        db_url=db_url,
-        var_dir=tmp_path,
-        keys_dir=tmp_path / "keys",
-        public_url=PUBLIC,
-        polar_client_id=CLIENT_ID,
-        polar_client_secret=CLIENT_SECRET,
-        polar_webhook_secret=WEBHOOK_SECRET,
-        polar_auth_url=f"{polar.base_url}/oauth2/authorization",
-        polar_token_url=f"{polar.base_url}/v2/oauth2/token",
-        polar_api_url=polar.base_url,
-    )
+__all__ = ["polar", "polar_settings"]  # the Polar stand-in and its settings
 
 
 async def link(api: Api, headers: dict[str, str]) -> str:

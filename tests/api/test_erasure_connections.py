@@ -4,11 +4,12 @@ closing the account turns the vendor's notifications off and drops the link."""
 
 from __future__ import annotations
 
-from tests.api.test_connections import bp, cloud, connect, drain, now_s, settings, withings
+from tests.api.test_connections import bp, cloud, connect, drain, linked_with_a_pull_waiting, now_s
+from tests.api.vendor_fixtures import withings, withings_settings
 from tests.conftest import Api
 from tests.vendor_servers import FakeWithings
 
-__all__ = ["settings", "withings"]  # the Withings stand-in and the settings that use it
+__all__ = ["withings", "withings_settings"]  # the Withings stand-in and its settings
 
 
 async def _systolic(api: Api) -> list[object]:
@@ -40,11 +41,7 @@ async def test_a_deleted_withings_source_is_fetched_again(api: Api, withings: Fa
 async def test_closing_the_account_unsubscribes_and_drops_the_link(
     api: Api, withings: FakeWithings
 ) -> None:
-    withings.user("1001").groups.append(bp(1, now_s(api) - 600))
-    await connect(api, api.anna)
-    await drain(cloud(api))
-    assert withings.subscriptions
-    await cloud(api).notified("withings", "1001", None, None)  # a pull still waiting
+    await linked_with_a_pull_waiting(api, withings)
     r = await api.client.delete("/v1/me", headers=api.anna)
     assert r.status_code == 200
     assert withings.subscriptions == set()

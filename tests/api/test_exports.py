@@ -370,8 +370,10 @@ async def test_samples_are_paged_without_loss_or_repeat(api: Api, page: int) -> 
     assert seen == [128.0, 135.0, 141.0]
 
 
-async def test_progress_is_on_the_row_while_it_runs(api: Api) -> None:
-    """Another node polling the row sees the export move: 0 < progress < 1, never back."""
+async def _a_long_export_ahead(api: Api) -> str:
+    """Give Anna 40,000 pulse readings from a watch, so that her export runs long enough
+    to be seen midway; no worker of the app's own, progress written every 10 ms. Returns
+    her citizen id."""
     import msgspec
 
     anna = api.demo.citizens[0].id
@@ -388,6 +390,12 @@ async def test_progress_is_on_the_row_while_it_runs(api: Api) -> None:
     api.runtime.settings = msgspec.structs.replace(
         api.runtime.settings, run_worker=False, job_progress_seconds=0.01
     )
+    return anna
+
+
+async def test_progress_is_on_the_row_while_it_runs(api: Api) -> None:
+    """Another node polling the row sees the export move: 0 < progress < 1, never back."""
+    anna = await _a_long_export_ahead(api)
     r = await api.client.post("/v1/me/exports", headers=api.anna)
     export_id = r.json()["export_id"]
     seen: list[float] = []
@@ -406,22 +414,7 @@ async def test_progress_is_on_the_row_while_it_runs(api: Api) -> None:
 
 
 async def test_a_worker_that_loses_its_lease_midway_stops_and_stores_nothing(api: Api) -> None:
-    import msgspec
-
-    anna = api.demo.citizens[0].id
-    async with api.runtime.store.transaction() as uow:
-        watch = await uow.sources.add(
-            anna, key="watch", name="Ur", kind="watch", device=None, at=api.clock.now()
-        )
-        await uow.samples.insert(
-            [
-                (anna, "heart_rate", T0 + i * MIN, watch, T0 + i * MIN, 60.0, "", None)
-                for i in range(40_000)
-            ]
-        )
-    api.runtime.settings = msgspec.structs.replace(
-        api.runtime.settings, run_worker=False, job_progress_seconds=0.01
-    )
+    anna = await _a_long_export_ahead(api)
     export_id = (await api.client.post("/v1/me/exports", headers=api.anna)).json()["export_id"]
     job = await exports.claim_next(
         api.runtime.store, api.clock, Leasing(owner=api.runtime.worker_id)
