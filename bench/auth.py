@@ -9,6 +9,7 @@ The token comes from `minlaege token`, which opens a session as a login does.
 wrk (a C load generator) drives both, so the client is not what is measured; without
 wrk the figures come from an httpx client and say more about the client than the server.
 Then two `serve --no-worker` processes on the same database, one wrk each at once.
+With `MINLAEGE_BENCH_POSTGRES_DSN` set, all of it again on PostgreSQL (its own schema).
 Beside throughput each run prints the server's CPU per request (`cpu_us_per_req`, from
 /proc): on a machine shared with other work, throughput swings with the load while CPU
 per request holds still, so the share of `/health/live` is also given in CPU terms.
@@ -17,12 +18,15 @@ per request holds still, so the share of `/health/live` is also given in CPU ter
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
+from bench.api import _drop_schema
 from bench.common import (
     demo_files,
     free_port,
@@ -90,8 +94,9 @@ def _measured(pid: int, url: str, token: str | None, what: str) -> dict[str, flo
     return {**got, "cpu_us_per_req": 1e6 * used / max(got["requests"], 1.0)}
 
 
-def main() -> None:
-    with demo_files() as server:
+def _engine(engine: str, db_url: str | None) -> None:
+    """The rounds on one process, then two processes, on one engine."""
+    with demo_files(db_url) as server:
         server.ids = server.cli("seed-demo")
         token = server.token("citizen", "demo-citizen-anna")
         with running(server, "--no-worker") as pid:
@@ -101,9 +106,9 @@ def main() -> None:
             for n in range(1, ROUNDS + 1):
                 live = _measured(pid, server.base + "/health/live", None, "live")
                 me = _measured(pid, server.base + "/v1/me", token, "me")
-                report(f"round {n}, one process: baseline GET /health/live", **live)
+                report(f"[{engine}] round {n}, one process: baseline GET /health/live", **live)
                 report(
-                    f"round {n}, one process: GET /v1/me",
+                    f"[{engine}] round {n}, one process: GET /v1/me",
                     **me,
                     share_of_live_pct=100 * me["req_per_s"] / live["req_per_s"],
                     cpu_share_of_live_pct=100 * live["cpu_us_per_req"] / me["cpu_us_per_req"],
@@ -120,11 +125,22 @@ def main() -> None:
                     )
                 for i, got in enumerate(runs):
                     _checked(got, path)
-                    report(f"two processes, node {i + 1}: GET {path}", **got)
+                    report(f"[{engine}] two processes, node {i + 1}: GET {path}", **got)
                 report(
-                    f"two processes, summed: GET {path}",
+                    f"[{engine}] two processes, summed: GET {path}",
                     req_per_s=sum(r["req_per_s"] for r in runs),
                 )
+
+
+def main() -> None:
+    _engine("sqlite", None)
+    dsn = os.environ.get("MINLAEGE_BENCH_POSTGRES_DSN", "")
+    if dsn:
+        schema = f"bench_{uuid.uuid4().hex[:12]}"
+        try:
+            _engine("postgres", f"{dsn}{'&' if '?' in dsn else '?'}schema={schema}")
+        finally:
+            asyncio.run(_drop_schema(dsn, schema))
     print(f"machine: {machine()}")
 
 

@@ -7,7 +7,7 @@ node); each router carries a guard for its role.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -43,6 +43,24 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _CITIZEN_RECORD = "minlaege.citizen"
 
 
+_AUTHORIZATION = b"authorization"
+_ACT_FOR = ACT_FOR_HEADER.encode()
+
+
+def _auth_headers(raw: Iterable[tuple[bytes, bytes]]) -> tuple[str, str]:
+    """`Authorization` and `X-Act-For` straight from the ASGI scope: building Litestar's
+    Headers object for two values cost a twentieth of an authenticated request."""
+    header: str | None = None
+    acting_for: str | None = None
+    for name, value in raw:  # the first of each counts, as with Headers.get
+        lower = name.lower()
+        if lower == _AUTHORIZATION and header is None:
+            header = value.decode("latin-1")
+        elif lower == _ACT_FOR and acting_for is None:
+            acting_for = value.decode("latin-1").strip()
+    return header or "", acting_for or ""
+
+
 def runtime_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Runtime:
     runtime: Runtime = connection.app.state.runtime
     return runtime
@@ -54,13 +72,12 @@ class BearerAuth(AbstractAuthenticationMiddleware):
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
-        header = connection.headers.get("authorization", "")
+        header, acting_for = _auth_headers(connection.scope["headers"])
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("send an access token: Authorization: Bearer …")
         runtime = runtime_of(connection)
         claims = runtime.signer.verify(token.strip())
-        acting_for = connection.headers.get(ACT_FOR_HEADER, "").strip()
         # Lookups by key with no transaction around them (`Store.glance`): BEGIN and
         # ROLLBACK were two of an authenticated request's six trips to the database.
         async with runtime.store.glance() as uow:

@@ -88,6 +88,27 @@ class SqliteConnection:
         return [tuple(r) for r in rows]
 
 
+class _Glance:
+    """`SqliteStore.glance` as a plain context manager: on every request, so without the
+    generator machinery of `asynccontextmanager`."""
+
+    __slots__ = ("_conn", "_store")
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+        self._conn: aiosqlite.Connection | None = None
+
+    async def __aenter__(self) -> UnitOfWork:
+        readers = self._store._readers
+        self._conn = readers.get_nowait() if not readers.empty() else await readers.get()
+        return self._store._uows[id(self._conn)]
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self._conn is not None
+        self._store._readers.put_nowait(self._conn)
+        self._conn = None
+
+
 async def _roll_back(conn: aiosqlite.Connection) -> None:
     """End whatever transaction the connection is in, even when the caller was cancelled.
 
@@ -186,15 +207,10 @@ class SqliteStore:
             finally:
                 self._readers.put_nowait(conn)
 
-    @asynccontextmanager
-    async def glance(self) -> AsyncIterator[UnitOfWork]:
+    def glance(self) -> _Glance:
         # the connection is in autocommit (isolation_level=None): each SELECT is its
         # own read, one trip to the connection's thread instead of three
-        conn = await self._readers.get()
-        try:
-            yield self._uows[id(conn)]
-        finally:
-            self._readers.put_nowait(conn)
+        return _Glance(self)
 
     async def ping(self) -> None:
         conn = await self._readers.get()

@@ -319,3 +319,29 @@ async def test_a_task_cancelled_while_it_begins_leaves_the_connection_usable(
     for _ in range(3):
         async with store.read() as uow:
             assert await uow.citizens.get("c1") is not None
+
+
+async def test_signed_in_reads_the_citizen_and_whether_the_session_ended(store: Store) -> None:
+    await _citizen(store)
+    async with store.transaction() as uow:
+        for token, family in (("h1", "fam-live"), ("h2", "fam-gone")):
+            await uow.refresh_tokens.add(
+                RefreshTokenRecord(
+                    token_hash=token,
+                    family_id=family,
+                    role=Role.CITIZEN,
+                    subject="sub-c1",
+                    issued_at=T0,
+                    expires_at=T0 + timedelta(days=30),
+                )
+            )
+        await uow.refresh_tokens.revoke_family("fam-gone", T0)
+    async with store.glance() as uow:
+        live = await uow.citizens.signed_in("sub-c1", "fam-live")
+        gone = await uow.citizens.signed_in("sub-c1", "fam-gone")
+        nobody = await uow.citizens.signed_in("sub-nobody", "fam-gone")
+        unknown = await uow.citizens.signed_in("sub-c1", "fam-never-issued")
+    assert live[0] is not None and live[0].id == "c1" and live[1] is False
+    assert gone[0] is not None and gone[1] is True
+    assert nobody == (None, True)
+    assert unknown[0] is not None and unknown[1] is False
