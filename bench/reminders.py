@@ -29,7 +29,7 @@ from app.domain.dosing import DoseSchedule, next_after
 from app.domain.ids import stable_id
 from app.domain.time import to_ms
 from app.ports import Store
-from app.services.dosing import send_dose_reminders
+from app.services.dose_sending import send_dose_reminders
 from app.store import open_store
 from bench.common import machine, peak_rss_mb, percentile, report
 

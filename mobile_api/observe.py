@@ -31,6 +31,9 @@ _REQUEST_ID: Final = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 _TRACEPARENT: Final = re.compile(rb"00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}")
 
 
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 class RequestObserver:
     """Sets the request's ids for the logs, echoes them, and counts and times it."""
 
@@ -43,13 +46,13 @@ class RequestObserver:
             return
         request_id: bytes | None = None
         traceparent: bytes | None = None
+        trace: re.Match[bytes] | None = None
         for name, value in scope["headers"]:
             if name == b"x-request-id" and _REQUEST_ID.fullmatch(value):
                 request_id = value
-            elif name == b"traceparent" and _TRACEPARENT.fullmatch(value):
-                traceparent = value
+            elif name == b"traceparent" and (found := _TRACEPARENT.fullmatch(value)):
+                traceparent, trace = value, found
         rid = request_id or next(_ids)
-        trace = _TRACEPARENT.fullmatch(traceparent) if traceparent else None
         token = current().set(RequestIds(rid.decode(), trace.group(1).decode() if trace else None))
         extra = [(b"x-request-id", rid)]
         if traceparent:
@@ -68,7 +71,10 @@ class RequestObserver:
             await self.app(scope, receive, sending)
         finally:
             route = str(scope.get("path_template") or "unmatched")
+            # a fixed set: a client's own method token must not make a new series
             method = str(scope.get("method", "GET"))
+            if method not in _METHODS:
+                method = "other"
             metrics.observe_request(route, method, status, time.perf_counter() - began)
             current().reset(token)
 

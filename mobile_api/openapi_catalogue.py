@@ -24,7 +24,7 @@ STATUS: dict[int, tuple[str, tuple[str, ...]]] = {
     ),
     401: (
         "No valid access token. Get a new one (refresh), or log in again.",
-        ("unauthenticated", "invalid-token", "token-expired", "session-ended"),
+        ("unauthenticated", "invalid-token", "token-expired", "session-ended", "unknown-subject"),
     ),
     403: ("The caller is known but may not do this.", ("forbidden",)),
     404: (

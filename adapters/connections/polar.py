@@ -52,6 +52,7 @@ from adapters.connections.polar_data import (
     sleep_samples,
     zone_of,
 )
+from adapters.connections.shapes import shaped
 from adapters.ingest.fit import FitFormatError, iter_fit
 from app.domain.connections import Tokens
 from app.domain.samples import Sample
@@ -266,7 +267,9 @@ class PolarClient:
         else:
             r = await self._request("GET", "/v3/exercises", tokens, permit)
             out.requests += 1
-            listed = msgspec.convert(self._json(r, "exercises") or [], list[Exercise])
+            listed = shaped(
+                self._json(r, "exercises") or [], list[Exercise], "exercises", strict=True
+            )
             ids = [
                 e.id
                 for e in listed
@@ -302,7 +305,7 @@ class PolarClient:
         out.requests += 1
         now_ms = int(self._clock.now().timestamp() * 1000)
         samples, replaced = activity_samples(
-            msgspec.convert(items, list[Activity], strict=False), zone=zone, now_ms=now_ms
+            shaped(items, list[Activity], "activities"), zone=zone, now_ms=now_ms
         )
         out.samples.extend(samples)
         out.modified.extend(replaced)
@@ -313,16 +316,12 @@ class PolarClient:
         if len(days) == 1:
             r = await self._request("GET", f"/v3/users/sleep/{days[0]}", tokens, permit)
             got = self._json(r, "sleep")
-            nights = [msgspec.convert(got, SleepNight, strict=False)] if got else []
+            nights = [shaped(got, SleepNight, "sleep")] if got else []
         else:
             r = await self._request("GET", "/v3/users/sleep", tokens, permit)
             got = self._json(r, "nights")
             wanted = set(days)
-            nights = [
-                n
-                for n in msgspec.convert(got or {}, Nights, strict=False).nights
-                if n.date in wanted
-            ]
+            nights = [n for n in shaped(got or {}, Nights, "sleep").nights if n.date in wanted]
         out.requests += 1
         samples, replaced = sleep_samples(nights)
         out.samples.extend(samples)
@@ -337,7 +336,7 @@ class PolarClient:
             out.requests += 1
             got = self._json(r, "continuous heart rate")
             if got:
-                hr = msgspec.convert(got, HeartRateDay, strict=False)
+                hr = shaped(got, HeartRateDay, "continuous heart rate")
                 out.samples.extend(heart_rate_samples(hr, zone=zone))
 
     # -- one request ----------------------------------------------------------------------

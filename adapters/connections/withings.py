@@ -25,6 +25,7 @@ import httpx
 import msgspec
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_request
 
+from adapters.connections.shapes import shaped
 from adapters.connections.withings_days import (
     ActivityPage,
     SleepPage,
@@ -213,7 +214,10 @@ class WithingsClient:
         got = await self._call("/v2/oauth2", body, None, permit, token_call=True)
         if not isinstance(got, dict) or "access_token" not in got:
             raise VendorTransient("Withings token answer without an access token")
-        expires_in = int(got.get("expires_in") or 10800)
+        try:
+            expires_in = int(got.get("expires_in") or 10800)
+        except (TypeError, ValueError) as exc:
+            raise VendorTransient("Withings token answer with a bad expires_in") from exc
         return Tokens(
             access_token=str(got["access_token"]),
             refresh_token=str(got["refresh_token"]) if got.get("refresh_token") else None,
@@ -287,7 +291,7 @@ class WithingsClient:
                 form["offset"] = offset
             got = await self._call("/v2/measure", form, tokens, permit)
             out.requests += 1
-            page = msgspec.convert(got or {}, ActivityPage, strict=False)
+            page = shaped(got or {}, ActivityPage, "getactivity")
             samples, replaced = activity_samples(page.activities, fallback_zone=zone, now_ms=now_ms)
             out.samples.extend(samples)
             out.modified.extend(replaced)
@@ -312,7 +316,7 @@ class WithingsClient:
                 form["offset"] = offset
             got = await self._call("/v2/sleep", form, tokens, permit)
             out.requests += 1
-            page = msgspec.convert(got or {}, SleepPage, strict=False)
+            page = shaped(got or {}, SleepPage, "sleep getsummary")
             samples, replaced = sleep_samples(page.series)
             out.samples.extend(samples)
             out.modified.extend(replaced)
@@ -336,7 +340,7 @@ class WithingsClient:
                 form["offset"] = offset
             got = await self._call("/measure", form, tokens, permit)
             out.requests += 1
-            page = msgspec.convert(got or {}, _MeasBody, strict=False)
+            page = shaped(got or {}, _MeasBody, "getmeas")
             samples, modified = samples_of(page.measuregrps)
             out.samples.extend(samples)
             out.modified.extend(modified)

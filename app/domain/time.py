@@ -8,9 +8,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
+from app.errors import Invalid
+
 __all__ = [
     "DEFAULT_TIMEZONE",
     "AwareDatetime",
+    "check_years",
     "from_ms",
     "local_day_bounds",
     "require_aware",
@@ -19,6 +22,16 @@ __all__ = [
 ]
 
 DEFAULT_TIMEZONE = "Europe/Copenhagen"
+#: dates a citizen or clinic may name: far enough for any record, near enough that a
+#: day's bounds in any zone stay inside what `datetime` can hold
+FIRST_YEAR, LAST_YEAR = 2000, 2200
+
+
+def check_years(*days: date) -> None:
+    """422 for a date outside FIRST_YEAR..LAST_YEAR (year 9999 overflowed a day's bounds)."""
+    if any(not FIRST_YEAR <= d.year <= LAST_YEAR for d in days):
+        raise Invalid(f"dates are between the years {FIRST_YEAR} and {LAST_YEAR}")
+
 
 #: a datetime that must carry a UTC offset: payload fields use it, so a time without
 #: one is refused at decoding (400) instead of failing a comparison later

@@ -16,12 +16,12 @@ from app.domain.dosing import (
 )
 from app.domain.identity import Principal
 from app.domain.ids import new_id
-from app.domain.time import AwareDatetime, local_day_bounds
+from app.domain.time import AwareDatetime, check_years, local_day_bounds
 from app.errors import Invalid, NotFound
 from app.ports import Clock, UnitOfWork
 from app.services.adherence import adherence_for
 from app.services.audit import event_for, record
-from app.services.dosing import acting_id, check_years, medication_of, zone_of
+from app.services.dosing import acting_id, medication_of, zone_of
 from app.services.inbox import refresh_measurements
 from app.services.summary import shared_access
 

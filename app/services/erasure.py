@@ -19,7 +19,7 @@ import msgspec
 from app.domain.identity import Principal
 from app.domain.metrics import METRICS, Metric, MetricKind
 from app.domain.plausibility import MAX_DURATION_MS
-from app.domain.time import local_day_bounds, to_ms
+from app.domain.time import check_years, local_day_bounds, to_ms
 from app.errors import Invalid, NotFound
 from app.ports import Clock, UnitOfWork
 from app.ports.erasure import SampleSpan
@@ -120,6 +120,7 @@ async def delete_period(
     the gateway readings received then. Repeating it deletes nothing more (200, zeros)."""
     if last < first:
         raise Invalid("`to` is before `from`")
+    check_years(first, last)
     if (last - first).days > MAX_DAYS:
         raise Invalid(f"delete at most {MAX_DAYS} days at a time")
     citizen_id = principal.id

@@ -16,9 +16,10 @@ from app.domain.dosing import (
 )
 from app.domain.identity import Principal
 from app.domain.medications import Medication
+from app.domain.time import check_years
 from app.errors import Invalid
 from app.ports import Clock, UnitOfWork
-from app.services.dosing import check_years, medication_of, zone_of
+from app.services.dosing import medication_of, zone_of
 
 __all__ = [
     "NOTICE_TIME",

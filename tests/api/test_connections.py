@@ -15,6 +15,7 @@ import uuid
 from datetime import UTC, datetime
 
 import httpx
+import pytest
 
 from app.services.connections import CloudConnections, PullReport
 from app.settings import Settings
@@ -333,3 +334,23 @@ async def test_same_weighing_via_apple_health_and_withings_counts_once(
     day = api.clock.now().date().isoformat()
     r = await api.client.get(f"/v1/me/daily?metric=body_mass&from={day}&to={day}", headers=api.anna)
     assert r.json()["days"][0]["count"] == 1
+
+
+async def test_an_answer_of_the_wrong_shape_is_retried_not_a_crashed_pass(
+    api: Api, withings: FakeWithings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A measure group without its `date` (msgspec refuses it) is a vendor error: the
+    pull is retried later, and the rest of the pass runs."""
+    withings.user("1001").groups.append(bp(1, now_s(api) - 3_600))
+    monkeypatch.setattr(
+        withings,
+        "_getmeas",
+        lambda user, form: withings._answer(0, {"measuregrps": [{"grpid": 1}], "more": 0}),
+    )
+    await connect(api, api.anna)
+    report = await drain(cloud(api))
+    assert report.pulled == 1  # the subscription went through
+    assert report.retrying == 9 and report.stored == 0  # every backfill chunk comes back
+    monkeypatch.undo()
+    api.clock.advance(hours=1)
+    assert (await drain(cloud(api))).stored == 3

@@ -192,6 +192,10 @@ async def test_bad_periods_are_refused(api: Api) -> None:
         "/v1/me/wearables?from=2026-13-01&to=2026-10-25", headers=api.anna
     )
     assert bad.status_code == 400
+    # the edge of the calendar: a day's bounds past year 9999 once gave a 500
+    for first, last in (("9999-12-30", "9999-12-31"), ("0001-01-01", "0001-01-02")):
+        far = await api.client.delete(f"/v1/me/wearables?from={first}&to={last}", headers=api.anna)
+        assert far.status_code == 422 and "between the years" in far.json()["detail"]
     # nothing was deleted by any of them
     assert len(await _days(api, "steps", "2026-10-23", "2026-10-27")) == 3
 

@@ -165,3 +165,13 @@ async def test_exports_waiting_are_counted_from_the_database(api: Api) -> None:
         assert (await api.client.post("/v1/me/exports", headers=headers)).status_code == 202
     text = (await api.client.get("/metrics")).text
     assert _metric(text, "minlaege_export_jobs_waiting") == 2
+
+
+async def test_a_made_up_method_does_not_make_a_new_series(api: Api) -> None:
+    for method in ("FOO", "BAR", "XYZZY"):
+        await api.client.request(method, "/v1/me")
+    text = (await api.client.get("/metrics")).text
+    assert 'method="FOO"' not in text and 'method="XYZZY"' not in text
+    assert (
+        _metric(text, "minlaege_http_request_seconds_count", route="unmatched", method="other") >= 3
+    )
