@@ -31,12 +31,16 @@ from app.domain.summary import DayPoint, MetricSummary, SharedResponse, SourceRe
 from app.domain.time import local_day_bounds, require_aware
 
 __all__ = [
+    "BP_DIASTOLIC",
     "BP_PANEL",
+    "BP_SYSTOLIC",
+    "BP_TEXT",
     "CODES",
     "CPR_SYSTEM",
     "LOINC_SYSTEM",
     "UCUM_SYSTEM",
     "Code",
+    "loinc",
     "questionnaire_response",
     "summary_bundle",
 ]
@@ -123,9 +127,9 @@ CODES: Final[dict[str, Code]] = {
 BP_PANEL: Final = Code(
     "85354-9", "Blood pressure panel with all children optional", "mm[Hg]", "mmHg", "vital-signs", 1
 )
-_SYSTOLIC: Final = ("8480-6", "Systolic blood pressure")
-_DIASTOLIC: Final = ("8462-4", "Diastolic blood pressure")
-_BP_TEXT: Final = "Blodtryk / Blood pressure"
+BP_SYSTOLIC: Final = ("8480-6", "Systolic blood pressure")
+BP_DIASTOLIC: Final = ("8462-4", "Diastolic blood pressure")
+BP_TEXT: Final = "Blodtryk / Blood pressure"
 
 
 def summary_bundle(
@@ -348,14 +352,14 @@ class _Builder:
             obs_id = stable_id(
                 "fhir-observation", self.s.patient.id, "blood_pressure", sys_day.date.isoformat()
             )
-            res = self.observation(obs_id, BP_PANEL, _BP_TEXT, sys_day.date, device)
+            res = self.observation(obs_id, BP_PANEL, BP_TEXT, sys_day.date, device)
             res["component"] = [
                 {
-                    "code": {"coding": [_loinc(*_SYSTOLIC)], "text": sys_ms.label_da},
+                    "code": {"coding": [loinc(*BP_SYSTOLIC)], "text": sys_ms.label_da},
                     "valueQuantity": _quantity(sys_day.value, BP_PANEL),
                 },
                 {
-                    "code": {"coding": [_loinc(*_DIASTOLIC)], "text": dia_ms.label_da},
+                    "code": {"coding": [loinc(*BP_DIASTOLIC)], "text": dia_ms.label_da},
                     "valueQuantity": _quantity(dia_day.value, BP_PANEL),
                 },
             ]
@@ -369,7 +373,7 @@ class _Builder:
         self, obs_id: str, code: Code, text: str, day: date, device: str | None
     ) -> dict[str, Any]:
         start, end = self.day_period(day)
-        coding = [_loinc(code.loinc, code.display)] + [_loinc(c, d) for c, d in code.more]
+        coding = [loinc(code.loinc, code.display)] + [loinc(c, d) for c, d in code.more]
         res: dict[str, Any] = {
             "resourceType": "Observation",
             "id": obs_id,
@@ -451,7 +455,7 @@ def _cpr(raw: str | None) -> str | None:
     return raw.replace("-", "").replace(" ", "").strip() or None
 
 
-def _loinc(code: str, display: str) -> dict[str, str]:
+def loinc(code: str, display: str) -> dict[str, str]:
     return {"system": LOINC_SYSTEM, "code": code, "display": display}
 
 

@@ -224,20 +224,9 @@ async def _run(runtime: Runtime, job: ExportJob, leasing: Leasing, progress: _Pr
 
 async def drain_exports(runtime: Runtime) -> None:
     """Delete expired zips, then claim and run exports until none is waiting."""
-    await _sweep(runtime)
     leasing = leasing_of(runtime)
     while (job := await exports.claim_next(runtime.store, runtime.clock, leasing)) is not None:
         await run_export(runtime, job)
-
-
-async def _sweep(runtime: Runtime) -> None:
-    try:
-        gone = await exports.sweep_expired(runtime.store, runtime.clock, runtime.blobs)
-    except Exception:
-        _log.exception("deleting expired exports failed; trying again later")
-        return
-    if gone:
-        _log.info("deleted %d expired export(s)", gone)
 
 
 def kick_exports(runtime: Runtime) -> None:
@@ -257,7 +246,6 @@ async def export_loop(runtime: Runtime, stop: asyncio.Event) -> None:
             what="export",
             claim=lambda: exports.claim_next(runtime.store, runtime.clock, leasing),
             run=lambda job: run_export(runtime, job),
-            before=lambda: _sweep(runtime),
         )
     finally:
         runtime.export_wake = None

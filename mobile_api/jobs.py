@@ -23,10 +23,10 @@ from app.services.imports import Leasing, claim_next, release, run_job
 from app.services.ingest import ImportReport
 from mobile_api import metrics
 from mobile_api.leased_loop import kick as kick_loop
-from mobile_api.leased_loop import leased_loop, track
+from mobile_api.leased_loop import leased_loop
 from mobile_api.runtime import Runtime
 
-__all__ = ["drain", "job_loop", "kick", "leasing_of", "resume_unfinished", "run_claimed"]
+__all__ = ["drain", "job_loop", "kick", "leasing_of", "run_claimed"]
 
 _log = logging.getLogger("minlaege.jobs")
 
@@ -120,11 +120,6 @@ async def drain(runtime: Runtime) -> None:
 def kick(runtime: Runtime) -> None:
     """A job was queued: wake this process's job loop, or drain now (tests, embedding)."""
     kick_loop(runtime, runtime.job_wake, lambda: drain(runtime), "import-drain")
-
-
-async def resume_unfinished(runtime: Runtime) -> list[asyncio.Task[None]]:
-    """Run every job waiting now (or left without a lease), in the background."""
-    return [track(runtime, asyncio.create_task(drain(runtime), name="import-drain"))]
 
 
 async def job_loop(runtime: Runtime, stop: asyncio.Event) -> None:

@@ -63,6 +63,8 @@ class Runtime:
     job_wake: asyncio.Event | None = None
     #: set by an export loop running in this process (ADR 0022); a new export wakes it
     export_wake: asyncio.Event | None = None
+    #: when this process last ran retention (monotonic seconds); it runs once a minute
+    retained_at: float | None = None
     #: cloud connections (contracts §11): the vendors configured, and their use cases
     cloud: CloudConnections | None = None
 

@@ -43,7 +43,6 @@ _log = logging.getLogger("minlaege.worker")
 #: retention runs at most this often per worker: nothing in it is urgent, and each kind
 #: is a write transaction even when nothing is due
 RETAIN_EVERY_SECONDS = 60.0
-_retained_at: dict[str, float] = {}
 
 
 class WorkReport(msgspec.Struct, kw_only=True):
@@ -92,12 +91,18 @@ async def work_once(runtime: Runtime) -> WorkReport:
             setattr(report.push, field, getattr(report.push, field) + getattr(done, field))
         if done.rows < RELAY_BATCH:
             break
-    last = _retained_at.get(runtime.worker_id)
+    last = runtime.retained_at
     if last is None or time.monotonic() - last >= RETAIN_EVERY_SECONDS:
-        _retained_at[runtime.worker_id] = time.monotonic()
-        retention = await enforce_retention(runtime.store, runtime.clock, retention_of(runtime))
-        report.retention_deleted = retention.total + await empty_trash(runtime.store, runtime.blobs)
+        runtime.retained_at = time.monotonic()
+        report.retention_deleted = await retain(runtime)
     return report
+
+
+async def retain(runtime: Runtime) -> int:
+    """Retention's pass: rows past their period, expired download links, then the blob
+    trash (the zips and uploads they left); how many went."""
+    retention = await enforce_retention(runtime.store, runtime.clock, retention_of(runtime))
+    return retention.total + await empty_trash(runtime.store, runtime.blobs)
 
 
 def retention_of(runtime: Runtime) -> RetentionPeriods:

@@ -37,8 +37,6 @@ class ExportArchive:
         self._encoder = msgspec.json.Encoder()
         self._bundle: IO[bytes] | None = None
         self._first = True
-        #: entries written to the Bundle so far
-        self.entries = 0
 
     def _info(self, name: str) -> zipfile.ZipInfo:
         info = zipfile.ZipInfo(name, date_time=self._stamp)
@@ -68,7 +66,6 @@ class ExportArchive:
             count += 1
         if buf:
             self._bundle.write(buf)
-        self.entries += count
         return count
 
     def end_bundle(self) -> None:

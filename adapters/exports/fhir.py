@@ -19,7 +19,17 @@ from datetime import datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from adapters.fhir import BP_PANEL, CODES, LOINC_SYSTEM, UCUM_SYSTEM, Code, questionnaire_response
+from adapters.fhir import (
+    BP_DIASTOLIC,
+    BP_PANEL,
+    BP_SYSTOLIC,
+    BP_TEXT,
+    CODES,
+    UCUM_SYSTEM,
+    Code,
+    loinc,
+    questionnaire_response,
+)
 from app.domain.dosing import Dose
 from app.domain.ids import stable_id, stable_id_maker
 from app.domain.metrics import METRICS, Metric
@@ -40,8 +50,6 @@ _CATEGORY_DISPLAY: Final = {
     "activity": "Activity",
     "laboratory": "Laboratory",
 }
-_SYSTOLIC: Final = ("8480-6", "Systolic blood pressure")
-_DIASTOLIC: Final = ("8462-4", "Diastolic blood pressure")
 _SYS, _DIA = Metric.BLOOD_PRESSURE_SYSTOLIC.value, Metric.BLOOD_PRESSURE_DIASTOLIC.value
 
 Entry = dict[str, Any]
@@ -129,9 +137,9 @@ class ExportFhir:
         if cached is None:
             code = CODES.get(metric)
             if metric == _SYS:
-                code = Code(*_SYSTOLIC, "mm[Hg]", "mmHg", "vital-signs", 0)
+                code = Code(*BP_SYSTOLIC, "mm[Hg]", "mmHg", "vital-signs", 0)
             elif metric == _DIA:
-                code = Code(*_DIASTOLIC, "mm[Hg]", "mmHg", "vital-signs", 0)
+                code = Code(*BP_DIASTOLIC, "mm[Hg]", "mmHg", "vital-signs", 0)
             category = code.category if code else "vital-signs"
             cat: dict[str, Any] = {
                 "coding": [
@@ -143,11 +151,7 @@ class ExportFhir:
                 ]
             }
             if code is not None:
-                concept: dict[str, Any] = {
-                    "coding": [
-                        {"system": LOINC_SYSTEM, "code": code.loinc, "display": code.display}
-                    ]
-                }
+                concept: dict[str, Any] = {"coding": [loinc(code.loinc, code.display)]}
             else:  # no LOINC code of ours yet (hrv_rmssd): our own code, nothing lost
                 concept = {
                     "coding": [{"system": f"{BASE_URL}/CodeSystem/metric", "code": metric}],
@@ -199,10 +203,8 @@ class ExportFhir:
         """A panel for each reading with both parts; a lone part as its own Observation."""
         category = self._head(Metric.BLOOD_PRESSURE_SYSTOLIC)[0]
         panel = {
-            "coding": [
-                {"system": LOINC_SYSTEM, "code": BP_PANEL.loinc, "display": BP_PANEL.display}
-            ],
-            "text": "Blodtryk / Blood pressure",
+            "coding": [loinc(BP_PANEL.loinc, BP_PANEL.display)],
+            "text": BP_TEXT,
         }
         for systolic, diastolic in pairs:
             if systolic is None or diastolic is None:
@@ -225,11 +227,11 @@ class ExportFhir:
                 when_key: when,
                 "component": [
                     {
-                        "code": {"coding": [_loinc(*_SYSTOLIC)]},
+                        "code": {"coding": [loinc(*BP_SYSTOLIC)]},
                         "valueQuantity": _mmhg(systolic[3]),
                     },
                     {
-                        "code": {"coding": [_loinc(*_DIASTOLIC)]},
+                        "code": {"coding": [loinc(*BP_DIASTOLIC)]},
                         "valueQuantity": _mmhg(diastolic[3]),
                     },
                 ],
@@ -276,10 +278,6 @@ def _unit(metric: str) -> str:
         return METRICS[Metric(metric)].unit
     except (ValueError, KeyError):
         return ""
-
-
-def _loinc(code: str, display: str) -> dict[str, str]:
-    return {"system": LOINC_SYSTEM, "code": code, "display": display}
 
 
 def _mmhg(value: float) -> dict[str, Any]:

@@ -9,44 +9,31 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import secrets
 from pathlib import Path
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from adapters.identity.sealed_box import SealedBox, derive_key
 
 __all__ = ["AesGcmCprVault", "load_data_key"]
-
-
-def _derive(master: bytes, purpose: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(master)
 
 
 class AesGcmCprVault:
     """`CprVault` with HMAC-SHA256 lookup hashes and AES-256-GCM sealed copies."""
 
     def __init__(self, data_key: bytes) -> None:
-        if len(data_key) < 32:
-            raise ValueError("the data key must be at least 32 bytes")
-        self._hash_key = _derive(data_key, b"minlaege cpr lookup v1")
-        self._aead = AESGCM(_derive(data_key, b"minlaege cpr seal v1"))
+        self._box = SealedBox(
+            data_key, purpose=b"minlaege cpr seal v1", associated=b"cpr", what="CPR"
+        )
+        self._hash_key = derive_key(data_key, b"minlaege cpr lookup v1")
 
     def lookup_hash(self, cpr: str) -> str:
         return hmac.new(self._hash_key, cpr.encode(), hashlib.sha256).hexdigest()
 
     def seal(self, cpr: str) -> str:
-        nonce = os.urandom(12)
-        sealed = self._aead.encrypt(nonce, cpr.encode(), b"cpr")
-        return "v1." + base64.urlsafe_b64encode(nonce + sealed).decode()
+        return self._box.seal(cpr.encode())
 
     def open(self, sealed: str) -> str:
-        version, _, body = sealed.partition(".")
-        if version != "v1":
-            raise ValueError("unknown sealed CPR version")
-        raw = base64.urlsafe_b64decode(body)
-        return self._aead.decrypt(raw[:12], raw[12:], b"cpr").decode()
+        return self._box.open(sealed).decode()
 
 
 def load_data_key(configured: str | None, keys_dir: Path, *, create: bool) -> bytes:

@@ -33,10 +33,8 @@ __all__ = [
 #: records, and deleted ids, per batch (contracts §7)
 MAX_RECORDS = 5000
 
-#: reasons beyond `RejectReason`: a record type we do not read, and one we read but
-#: have no metric for
+#: the reason beyond `RejectReason`: a record type we do not read
 UNKNOWN_TYPE = "unknown_type"
-NO_METRIC = "no_metric"
 
 
 class HealthConnectBatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

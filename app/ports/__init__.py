@@ -6,19 +6,15 @@ PostgreSQL or a fake without knowing which.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Mapping, Sequence
+from collections.abc import AsyncIterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-import msgspec
-
 from app.domain.appointments import Appointment
 from app.domain.audit import AuditEntry
 from app.domain.consultations import Consultation, Message, PhotoRef
-from app.domain.identity import Role
-from app.domain.imports import ImportJob
 from app.domain.medications import Medication, Renewal
 from app.domain.notices import Notice, OutboxItem
 from app.domain.people import Citizen, Clinic, Clinician, ClinicRules, Gateway
@@ -28,13 +24,21 @@ from app.domain.push import DueNotice, PushDevice, PushMessage, PushOutcome, Pus
 from app.domain.schedule import Closure, OpeningHours
 from app.domain.sharing import Share
 from app.domain.slots import Slot
-from app.domain.sources import StoredSource
 from app.domain.summary_links import SummaryLink
 from app.domain.waitlist import WaitlistEntry
 from app.ports.connections import ConnectionRepository
 from app.ports.erasure import ErasureRepository, RetentionRepository
 from app.ports.exports import ExportRepository
 from app.ports.healthconnect import HealthConnectRepository
+from app.ports.identity import (
+    AccessClaims,
+    CprVault,
+    IdTokenClaims,
+    IdTokenVerifier,
+    RefreshTokenRecord,
+    RefreshTokenRepository,
+    TokenSigner,
+)
 from app.ports.inbox import (
     InboxLinkRepository,
     InboxPageRow,
@@ -47,6 +51,17 @@ from app.ports.reminders import (
     ReminderLogRepository,
     SupplyRepository,
     VaccinationRepository,
+)
+from app.ports.wearables import (
+    DailyRepository,
+    DailyRow,
+    GatewayIORepository,
+    ImportRepository,
+    ReadingLogKey,
+    ReadingLogRow,
+    SampleRepository,
+    SampleRow,
+    SourceRepository,
 )
 
 __all__ = [
@@ -164,27 +179,6 @@ class AuditRepository(Protocol):
     async def actors(self, citizen_id: str) -> list[tuple[str, str, str, int]]: ...
     async def chain(self, citizen_id: str) -> list[AuditEntry]: ...
     async def citizens_with_entries(self) -> list[str]: ...
-
-
-class RefreshTokenRecord(msgspec.Struct, frozen=True, kw_only=True):
-    """A refresh token as stored: only its hash, and the family it rotates within."""
-
-    token_hash: str
-    family_id: str
-    role: Role
-    subject: str
-    issued_at: datetime
-    expires_at: datetime
-    used_at: datetime | None = None
-    revoked_at: datetime | None = None
-
-
-class RefreshTokenRepository(Protocol):
-    async def add(self, record: RefreshTokenRecord) -> None: ...
-    async def get(self, token_hash: str) -> RefreshTokenRecord | None: ...
-    async def mark_used(self, token_hash: str, at: datetime) -> bool: ...
-    async def revoke_family(self, family_id: str, at: datetime) -> None: ...
-    async def session_ended(self, family_id: str) -> bool: ...
 
 
 class SlotRepository(Protocol):
@@ -375,121 +369,6 @@ class PushSender(Protocol):
     async def send(self, token: str, message: PushMessage) -> PushResult: ...
 
 
-#: a gateway readings-log row: (citizen, gateway, reading id, device key,
-#: characteristic, sequence, received ms); its key is the same without the time
-ReadingLogRow = tuple[str, str, str, str, str, int | None, int]
-ReadingLogKey = tuple[str, str, str, str, str, int | None]
-
-#: (citizen_id, metric, start_ms, source_no, end_ms, value, stage, external_id)
-SampleRow = tuple[str, str, int, int, int, float, str, str | None]
-
-
-class DailyRow(msgspec.Struct, frozen=True, kw_only=True):
-    """One roll-up row: `total` for cumulative metrics, the rest for discrete ones."""
-
-    day: str
-    total: float | None = None
-    count: int
-    min: float | None = None
-    max: float | None = None
-    mean: float | None = None
-    #: the source numbers that contributed, comma-separated ("" when unknown)
-    sources: str = ""
-
-
-class SourceRepository(Protocol):
-    async def for_citizen(self, citizen_id: str) -> list[StoredSource]: ...
-    async def add(
-        self, citizen_id: str, *, key: str, name: str, kind: str, device: str | None, at: datetime
-    ) -> int: ...
-    async def set_priorities(self, citizen_id: str, order: Sequence[str]) -> None: ...
-
-
-class SampleRepository(Protocol):
-    async def insert(self, rows: Sequence[SampleRow]) -> int: ...
-    async def claim_external(self, row: SampleRow) -> bool: ...
-    async def delete_external(
-        self, citizen_id: str, external_id: str
-    ) -> tuple[str, int, int] | None: ...
-    async def between(
-        self, citizen_id: str, metric: str, start_from: int, start_before: int
-    ) -> list[tuple[int, int, float, int, str]]: ...
-    async def stats_by_day(
-        self,
-        citizen_id: str,
-        metric: str,
-        days: Sequence[tuple[str, int, int]],
-        ranks: Mapping[int, int],
-    ) -> dict[str, tuple[int, float, float, float, str]]: ...
-
-
-class DailyRepository(Protocol):
-    async def replace(
-        self, citizen_id: str, metric: str, days: Sequence[str], rows: Sequence[DailyRow]
-    ) -> None: ...
-    async def days(self, citizen_id: str, metric: str) -> list[str]: ...
-    async def series(
-        self, citizen_id: str, metric: str, first: str, last: str
-    ) -> list[DailyRow]: ...
-    async def last_day(self, citizen_id: str, metric: str) -> str | None: ...
-    async def series_many(
-        self, citizen_id: str, metrics: Sequence[str], first: str, last: str
-    ) -> dict[str, list[DailyRow]]:
-        """`series` of several metrics in one read, by metric."""
-        ...
-
-
-class ImportRepository(Protocol):
-    async def add(self, job: ImportJob) -> None: ...
-    async def get(self, citizen_id: str, job_id: str) -> ImportJob | None: ...
-    async def by_id(self, job_id: str) -> ImportJob | None: ...
-    async def unfinished(self) -> list[ImportJob]: ...
-    async def claim(self, owner: str, now: datetime, lease_until: datetime) -> ImportJob | None:
-        """The oldest waiting job (or one whose lease lapsed), leased to `owner`."""
-        ...
-
-    async def renew(
-        self, job_id: str, owner: str, at: datetime, lease_until: datetime, progress: float
-    ) -> bool: ...
-    async def release(self, job_id: str, owner: str, at: datetime) -> bool: ...
-    async def set_status(
-        self,
-        job_id: str,
-        status: str,
-        at: datetime,
-        *,
-        report: str | None = None,
-        error_kind: str | None = None,
-        error_detail: str | None = None,
-        owner: str | None = None,
-    ) -> bool: ...
-    async def waiting(self) -> tuple[int, datetime | None]: ...
-
-
-class GatewayIORepository(Protocol):
-    async def add_pairing(
-        self, code_hash: str, citizen_id: str, name: str, expires_at: datetime
-    ) -> None: ...
-    async def use_pairing(self, code_hash: str, at: datetime) -> tuple[str, str] | None: ...
-    async def set_secret(self, gateway_id: str, secret_hash: str) -> None: ...
-    async def secret_hash(self, gateway_id: str) -> str | None: ...
-    async def log_new(self, rows: Sequence[ReadingLogRow]) -> set[ReadingLogKey]:
-        """Log readings; the keys of those that were new (the others are duplicates)."""
-        ...
-
-    async def lock_citizen(self, citizen_id: str) -> None:
-        """Serialise roll-up updates for one citizen (PostgreSQL; SQLite has one writer)."""
-        ...
-
-    async def day_stats(
-        self,
-        citizen_id: str,
-        metric: str,
-        days: Sequence[tuple[str, int, int]],
-        ranks: Mapping[int, int],
-    ) -> dict[str, tuple[int, float, float, float, str]]: ...
-
-
 class UnitOfWork(Protocol):
     """One transaction and the repositories that work inside it."""
 
@@ -547,50 +426,6 @@ class Store(Protocol):
     def glance(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
     async def ping(self) -> None: ...
     async def close(self) -> None: ...
-
-
-class IdTokenClaims(msgspec.Struct, frozen=True, kw_only=True):
-    """What we keep of a verified national-login ID token."""
-
-    subject: str
-    name: str = ""
-    cpr: str | None = None
-    assurance: str
-
-
-class IdTokenVerifier(Protocol):
-    """Checks an ID token from the national login broker (signature, iss, aud, exp, nonce)."""
-
-    async def verify(self, id_token: str, *, nonce: str) -> IdTokenClaims: ...
-
-
-class AccessClaims(msgspec.Struct, frozen=True, kw_only=True):
-    """What a verified access token says: who, in which role, and in which session.
-
-    `session` is the refresh-token family a login started; it is checked on every
-    request, so logging out ends the access tokens already handed out too. Gateway
-    tokens and the operator's `minlaege token` have none (a gateway is checked by its
-    own row).
-    """
-
-    role: Role
-    subject: str
-    session: str | None = None
-
-
-class TokenSigner(Protocol):
-    """Mints and checks our own short-lived access tokens."""
-
-    def mint(self, *, role: Role, subject: str, session: str | None = None) -> tuple[str, int]: ...
-    def verify(self, token: str) -> AccessClaims: ...
-
-
-class CprVault(Protocol):
-    """Keeps CPR numbers out of clear text: a keyed hash to find, a sealed copy to show."""
-
-    def lookup_hash(self, cpr: str) -> str: ...
-    def seal(self, cpr: str) -> str: ...
-    def open(self, sealed: str) -> str: ...
 
 
 class BlobStore(Protocol):

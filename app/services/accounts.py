@@ -12,7 +12,7 @@ from app.errors import Invalid, NotFound, Unauthenticated
 from app.ports import AccessClaims, Clock, CprVault, UnitOfWork
 from app.services.inbox import refresh_measurements
 from app.services.ingest import rezone
-from app.services.vaccinations import remind_instant
+from app.services.vaccinations import rezone_vaccinations
 
 __all__ = [
     "Caller",
@@ -149,7 +149,7 @@ class ProfileChange(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
 
 
 async def update_profile(
-    uow: UnitOfWork, citizen_id: str, change: ProfileChange, *, clock: Clock | None = None
+    uow: UnitOfWork, citizen_id: str, change: ProfileChange, *, clock: Clock
 ) -> Citizen:
     citizen = await uow.citizens.get(citizen_id)
     if citizen is None:
@@ -168,12 +168,6 @@ async def update_profile(
     if updated.timezone != citizen.timezone:
         await rezone(uow, citizen_id, citizen.timezone)  # days are local: rebuild them
         await uow.dose_schedules.recheck(citizen_id)  # dose times stay wall-clock times
-        if clock is not None:
-            await refresh_measurements(uow, clock, citizen_id)
-            # a due vaccination is reminded at 09:00 in the zone the citizen is in now
-            for v in await uow.vaccinations.for_citizen(citizen_id):
-                if v.due_on is not None and v.remind_at is not None and v.reminded_at is None:
-                    await uow.vaccinations.set_remind_at(
-                        citizen_id, v.id, remind_instant(v.due_on, updated.timezone, clock.now())
-                    )
+        await rezone_vaccinations(uow, clock, citizen_id, updated.timezone)
+        await refresh_measurements(uow, clock, citizen_id)
     return updated

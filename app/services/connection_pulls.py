@@ -34,9 +34,10 @@ from app.ports.connections import (
     VendorUnauthorized,
 )
 from app.services.inbox import refresh_measurements
-from app.services.ingest import reroll
+from app.services.ingest import reroll, touch_days
 from app.services.notify import tell
 from app.services.sample_rows import SourceNumbers, sample_row
+from app.services.zones import zone_of
 
 if TYPE_CHECKING:
     from app.services.connections import CloudConnections
@@ -54,7 +55,6 @@ _REFRESH_LEASE = timedelta(seconds=60)
 _EARLY_S = 300
 #: tries of one pull before it is given up (the daily poll fetches the window again)
 MAX_ATTEMPTS = 8
-_DAY_MS = 86_400_000
 
 
 class PullReport(msgspec.Struct, kw_only=True):
@@ -108,8 +108,7 @@ class PullRunner:
         client = self.c.vendors.get(job.vendor)
         async with self.c.store.read() as uow:
             row = await uow.connections.get(job.citizen_id, job.vendor)
-            citizen = await uow.citizens.get(job.citizen_id)
-        zone = citizen.timezone if citizen else "Europe/Copenhagen"
+            zone = await zone_of(uow, job.citizen_id)
         if client is None or row is None or row.status != "connected":
             async with self.c.store.transaction() as uow:
                 await uow.connections.finish_pull(job.id)
@@ -133,7 +132,9 @@ class PullRunner:
                 await uow.connections.retry_pull(job.id, at, count_attempt=False)
             report.waiting += 1
             return
-        except VendorError as exc:
+        except Exception as exc:  # a vendor error, or a fault of ours: retried, given up
+            if not isinstance(exc, VendorError):
+                _log.exception("pull %s %s failed", job.vendor, job.kind)
             async with self.c.store.transaction() as uow:
                 if job.attempts >= MAX_ATTEMPTS:
                     _log.warning("pull %s %s given up: %s", job.vendor, job.kind, exc)
@@ -228,15 +229,12 @@ class PullRunner:
         numbers = await SourceNumbers.load(uow, self.c.clock, citizen_id)
         touched: dict[Metric, set[int]] = {}
 
-        def touch(metric: Metric, start: int, end: int) -> None:
-            touched.setdefault(metric, set()).update(range(start // _DAY_MS, end // _DAY_MS + 1))
-
         deleted = 0
         for ext in dict.fromkeys(fetched.modified):  # changed at the vendor: replace it
             gone = await uow.samples.delete_external(citizen_id, ext)
             if gone is not None:
                 deleted += 1
-                touch(Metric(gone[0]), gone[1], gone[2])
+                touch_days(touched, Metric(gone[0]), gone[1], gone[2])
         rows = []
         kept: list[Sample] = []
         for s in fetched.samples:
@@ -247,7 +245,7 @@ class PullRunner:
         inserted = await uow.samples.insert(rows) if rows else 0
         if inserted or deleted:
             for s in kept:
-                touch(s.metric, s.start_ms, s.end_ms)
+                touch_days(touched, s.metric, s.start_ms, s.end_ms)
             await reroll(uow, citizen_id, touched)
             await refresh_measurements(uow, self.c.clock, citizen_id, [m.value for m in touched])
         stored = max(0, inserted - deleted)

@@ -298,16 +298,7 @@ class CloudConnections:
             row = await uow.connections.get(principal.id, vendor)
         if row is None:
             raise NotFound("no such connection")
-        client = self.vendors.get(vendor)
-        if client is not None and row.status == "connected":
-            try:
-                await client.unsubscribe(
-                    self.sealer.open_tokens(row.sealed_tokens),
-                    self.webhook_url(vendor),
-                    permit=self.permit(vendor),
-                )
-            except VendorError as exc:  # the link goes anyway; Withings drops dead ones
-                _log.info("connection %s: revoking the subscription failed: %s", vendor, exc)
+        await self._unsubscribe(row)
         async with self.store.transaction() as uow:
             await uow.connections.drop_pulls(principal.id, vendor)
             await uow.connections.delete(principal.id, vendor)
@@ -328,17 +319,22 @@ class CloudConnections:
         async with self.store.read() as uow:
             rows = await uow.connections.for_citizen(citizen_id)
         for row in rows:
-            client = self.vendors.get(row.vendor)
-            if client is None or row.status != "connected":
-                continue
-            try:
-                await client.unsubscribe(
-                    self.sealer.open_tokens(row.sealed_tokens),
-                    self.webhook_url(row.vendor),
-                    permit=self.permit(row.vendor),
-                )
-            except VendorError as exc:
-                _log.info("connection %s: revoking the subscription failed: %s", row.vendor, exc)
+            await self._unsubscribe(row)
+
+    async def _unsubscribe(self, row: ConnectionRow) -> None:
+        """Revoke the vendor's notifications (Polar: the registration) where it can; the
+        link goes either way (Withings drops subscriptions whose callback stops answering)."""
+        client = self.vendors.get(row.vendor)
+        if client is None or row.status != "connected":
+            return
+        try:
+            await client.unsubscribe(
+                self.sealer.open_tokens(row.sealed_tokens),
+                self.webhook_url(row.vendor),
+                permit=self.permit(row.vendor),
+            )
+        except VendorError as exc:
+            _log.info("connection %s: revoking the subscription failed: %s", row.vendor, exc)
 
     # -- notifications and polls ----------------------------------------------------------
     async def notified(

@@ -24,18 +24,18 @@ from app.domain.dosing import (
 )
 from app.domain.identity import Principal
 from app.domain.medications import Medication
-from app.domain.time import local_day_bounds
+from app.domain.time import check_years, local_day_bounds
 from app.errors import Conflict, Invalid, NotFound
 from app.ports import Clock, UnitOfWork
 from app.services.audit import event_for, record
 from app.services.reminders import REMINDER_LEAD
+from app.services.zones import zone_of
 
 __all__ = [
     "DOSE_BATCH",
     "MAX_LIST_DAYS",
     "ScheduleInput",
     "acting_id",
-    "check_years",
     "medication_of",
     "put_schedule",
     "reminders",
@@ -51,21 +51,11 @@ MAX_LIST_DAYS = 62
 _SNOOZE_MINUTES = (1, 240)
 
 
-async def zone_of(uow: UnitOfWork, citizen_id: str) -> str:
-    citizen = await uow.citizens.get(citizen_id)
-    return citizen.timezone if citizen else "Europe/Copenhagen"
-
-
 async def medication_of(uow: UnitOfWork, citizen_id: str, medication_id: str) -> Medication:
     medication = await uow.medications.get(citizen_id, medication_id)
     if medication is None:
         raise NotFound(f"no medication {medication_id} on your list")
     return medication
-
-
-def check_years(*days: date) -> None:
-    if any(not 2000 <= d.year <= 2200 for d in days):
-        raise Invalid("dates are between the years 2000 and 2200")
 
 
 def acting_id(principal: Principal) -> str:

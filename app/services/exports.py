@@ -24,11 +24,11 @@ from app.domain.identity import Principal
 from app.domain.ids import new_id
 from app.domain.summary import SharedResponse
 from app.errors import Conflict, Gone, NotFound
-from app.ports import BlobStore, Clock, Store, UnitOfWork
+from app.ports import Clock, Store, UnitOfWork
 from app.ports.exports import SampleKey, StoredSample
 from app.services.audit import event_for, record
 from app.services.imports import Leasing
-from app.services.summary import shared_response
+from app.services.summary import shared_responses
 
 __all__ = [
     "SAMPLE_PAGE",
@@ -38,6 +38,7 @@ __all__ = [
     "claim_next",
     "contents",
     "create_export",
+    "expire_links",
     "export_view",
     "fail",
     "finish",
@@ -45,7 +46,6 @@ __all__ = [
     "open_download",
     "release",
     "sample_pages",
-    "sweep_expired",
 ]
 
 #: samples read per query: large enough that round trips do not dominate, small enough
@@ -198,15 +198,14 @@ async def fail(store: Store, clock: Clock, job: ExportJob, leasing: Leasing, det
         return await uow.exports.fail(job.id, leasing.owner, clock.now(), detail)
 
 
-async def sweep_expired(store: Store, clock: Clock, blobs: BlobStore, *, limit: int = 100) -> int:
-    """Delete the zips whose links ran out and mark their rows expired; how many."""
-    async with store.read() as uow:
-        due = await uow.exports.expired(clock.now(), limit)
+async def expire_links(uow: UnitOfWork, now: datetime, limit: int) -> int:
+    """Exports whose link ran out: marked expired, their zips put in the blob trash (the
+    worker deletes them, retrying one that fails without holding up the rest)."""
+    due = await uow.exports.expired(now, limit)
     for job in due:
+        await uow.exports.mark_expired(job.id, now)
         if job.blob is not None:
-            await blobs.delete(job.blob)
-        async with store.transaction() as uow:
-            await uow.exports.mark_expired(job.id, clock.now())
+            await uow.erasure.trash_blobs(job.citizen_id, [job.blob], now)
     return len(due)
 
 
@@ -295,12 +294,7 @@ async def contents(uow: UnitOfWork, citizen_id: str, now: datetime) -> ExportCon
     medications = await uow.medications.for_citizen(citizen_id)
     names = {m.id: m.name for m in medications}
     notices = await _all_notices(uow, citizen_id)
-    responses = []
-    for instance in await uow.questionnaires.submitted(citizen_id):
-        stored = await uow.questionnaires.version(
-            instance.clinic_id, instance.key, instance.version
-        )
-        responses.append(shared_response(instance, stored))
+    responses = await shared_responses(uow, citizen)
     doses = [
         (d, names.get(d.medication_id, d.medication_id))
         for d in await uow.doses.between(citizen_id, *_EVER)
@@ -329,6 +323,7 @@ async def contents(uow: UnitOfWork, citizen_id: str, now: datetime) -> ExportCon
         "sources.json": [{"source_no": no, **s} for no, s in sorted(sources.items())],
         "audit-log.json": [_plain(e) for e in await uow.audit.chain(citizen_id)],
     }
+    counts = await uow.exports.sample_counts(citizen_id)
     return ExportContents(
         citizen_id=citizen_id,
         name=citizen.name,
@@ -339,8 +334,8 @@ async def contents(uow: UnitOfWork, citizen_id: str, now: datetime) -> ExportCon
         sources=sources,
         responses=responses,
         doses=doses,
-        metrics=await uow.exports.sample_metrics(citizen_id),
-        sample_count=await uow.exports.sample_count(citizen_id),
+        metrics=list(counts),
+        sample_count=sum(counts.values()),
     )
 
 

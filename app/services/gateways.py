@@ -1,9 +1,4 @@
-"""Gateway pairing, credentials and readings.
-
-Pairing: the citizen asks for a short, single-use code and types it into the gateway;
-the gateway trades it for its own id and secret (OAuth 2 client credentials), and from
-then on asks `/v1/gateway/token` for short-lived access tokens. The secret is stored
-only as a hash; revoking the gateway stops both new tokens and the tokens it holds.
+"""Gateway readings (pairing and credentials are in `gateway_pairing`).
 
 Readings: the endpoint decodes a batch, `prepare_readings` sorts out what needs no
 store (rejections, times, plausibility), and `store_many` logs, stores and rolls up
@@ -14,10 +9,7 @@ that queue for it.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import math
-import secrets
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
@@ -25,16 +17,13 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from app.domain.identity import Principal, Role
-from app.domain.ids import new_id
+from app.domain.identity import Principal
 from app.domain.metrics import METRICS, Metric, MetricKind
-from app.domain.people import Gateway
 from app.domain.plausibility import check
 from app.domain.readings import Decoded, DeviceInfo, GatewayReading, reading_time
 from app.domain.samples import Sample, Source, SourceKind
-from app.domain.sources import ranked
 from app.domain.time import DEFAULT_TIMEZONE, local_day_bounds
-from app.errors import Invalid, Unauthenticated
+from app.errors import Unauthenticated
 from app.ports import (
     Clock,
     DailyRow,
@@ -45,98 +34,23 @@ from app.ports import (
     Store,
     UnitOfWork,
 )
-from app.services.audit import event_for, record
 from app.services.inbox import refresh_measurements
-from app.services.ingest import reroll
+from app.services.ingest import reroll, source_ranks
 from app.services.sample_rows import SourceNumbers, sample_row
 
 __all__ = [
-    "PAIRING_MINUTES",
     "YIELD_EVERY",
-    "Credentials",
-    "PairingCode",
     "PreparedBatch",
     "ReadingOutcome",
     "ReadingWriter",
-    "check_client",
     "citizen_zone",
-    "pair",
     "prepare_readings",
-    "start_pairing",
     "store_many",
     "store_prepared",
     "store_readings",
 ]
 
-PAIRING_MINUTES = 10
-#: no 0/O, 1/I/L: a code read aloud over the phone to a relative must survive
-_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 _DAY_MS = 86_400_000
-
-
-def _hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _normal_code(code: str) -> str:
-    return "".join(ch for ch in code.upper() if ch.isalnum())
-
-
-class PairingCode(msgspec.Struct, frozen=True, kw_only=True):
-    code: str
-    expires_at: datetime
-
-
-class Credentials(msgspec.Struct, frozen=True, kw_only=True):
-    """What a gateway keeps after pairing (the secret is shown this once)."""
-
-    gateway_id: str
-    client_secret: str
-    token_endpoint: str = "/v1/gateway/token"
-
-
-async def start_pairing(
-    uow: UnitOfWork, clock: Clock, citizen: Principal, name: str
-) -> PairingCode:
-    if not (0 < len(name.strip()) <= 100):
-        raise Invalid("a gateway name is 1 to 100 characters")
-    raw = "".join(secrets.choice(_ALPHABET) for _ in range(8))
-    expires = clock.now() + timedelta(minutes=PAIRING_MINUTES)
-    await uow.gateway_io.add_pairing(_hash(raw), citizen.id, name.strip(), expires)
-    return PairingCode(code=f"{raw[:4]}-{raw[4:]}", expires_at=expires)
-
-
-async def pair(uow: UnitOfWork, clock: Clock, code: str) -> Credentials:
-    """Spend a pairing code; a used, expired or unknown code is refused the same way."""
-    found = await uow.gateway_io.use_pairing(_hash(_normal_code(code)), clock.now())
-    if found is None:
-        raise Unauthenticated(
-            "the pairing code is unknown, used or expired; ask the app for a new one",
-            kind="invalid-pairing-code",
-        )
-    citizen_id, name = found
-    gateway = Gateway(id=new_id(), citizen_id=citizen_id, name=name, created_at=clock.now())
-    await uow.gateways.add(gateway)
-    secret = secrets.token_urlsafe(32)
-    await uow.gateway_io.set_secret(gateway.id, _hash(secret))
-    await record(
-        uow,
-        clock,
-        event_for(
-            Principal(role=Role.GATEWAY, subject=gateway.id, id=gateway.id, name=name),
-            citizen_id=citizen_id,
-            action="gateway.paired",
-            resource=f"gateway/{gateway.id}",
-        ),
-    )
-    return Credentials(gateway_id=gateway.id, client_secret=secret)
-
-
-async def check_client(uow: UnitOfWork, gateway_id: str, secret: str) -> None:
-    """Client credentials: the gateway's id and secret, compared in constant time."""
-    stored = await uow.gateway_io.secret_hash(gateway_id)
-    if stored is None or not hmac.compare_digest(stored, _hash(secret)):
-        raise Unauthenticated("unknown gateway or wrong secret", kind="invalid-client")
 
 
 class ReadingOutcome(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
@@ -575,15 +489,12 @@ async def _roll_up(
         for day in day_list:
             stats = added[metric, day]
             old = stored.get(day)
-            # a day another source also feeds may hold the same reading twice (ADR 0027):
+            old_sources = {int(n) for n in old.sources.split(",") if n} if old else set()
+            # a day two sources feed may hold the same reading twice (ADR 0027): it is
             # aggregated again, copies left out, rather than extended
-            mixed = old is not None and bool(
-                set(old.sources.split(",")) - {"", *map(str, stats.sources)}
-            )
             if (
                 not exact
-                or mixed
-                or len(stats.sources) > 1
+                or len(stats.sources | old_sources) > 1
                 or (old is not None and not _extendable(old))
             ):
                 again.append((day, *bounds[day]))
@@ -598,15 +509,12 @@ async def _roll_up(
                     min(old.min, stats.low),
                     max(old.max, stats.high),
                     old.total + stats.total,
-                    stats.sources | {int(n) for n in old.sources.split(",") if n},
+                    stats.sources | old_sources,
                 )
             rows.append(stats.row(day))
         if again:
             if ranks is None:
-                ranks = {
-                    src.source_no: i
-                    for i, src in enumerate(ranked(await uow.sources.for_citizen(citizen_id)))
-                }
+                ranks = await source_ranks(uow, citizen_id)
             for day, (n, low, high, total, used) in (
                 await log.day_stats(citizen_id, metric.value, again, ranks)
             ).items():

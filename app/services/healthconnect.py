@@ -23,12 +23,10 @@ from app.domain.time import to_ms
 from app.ports import Clock, SampleRow, UnitOfWork
 from app.ports.healthconnect import SampleKey
 from app.services.inbox import refresh_measurements
-from app.services.ingest import reroll
+from app.services.ingest import reroll, touch_days
 from app.services.sample_rows import SourceNumbers, sample_row
 
 __all__ = ["HealthConnectResult", "MappedRecord", "RecordOutcome", "RefusedRecord", "apply_records"]
-
-_DAY_MS = 86_400_000
 
 
 class MappedRecord(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -51,7 +49,7 @@ class RecordOutcome(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Tru
     #: the record's `metadata.id` ("" when a record did not carry a readable one)
     id: str
     outcome: Literal["stored", "duplicate", "rejected"]
-    #: why a record was rejected: unknown_type, no_metric, unknown_unit,
+    #: why a record was rejected: unknown_type, unknown_unit,
     #: implausible_value, bad_interval, future_time or malformed
     reason: str | None = None
     #: what exactly was wrong, for the app developer
@@ -68,10 +66,6 @@ class HealthConnectResult(msgspec.Struct, frozen=True, kw_only=True):
     rejected: int
     #: ids deleted now; ids not held (never sent, or already deleted) are not listed
     deleted: list[str]
-
-
-def _touch(touched: dict[Metric, set[int]], metric: Metric, start_ms: int, end_ms: int) -> None:
-    touched.setdefault(metric, set()).update(range(start_ms // _DAY_MS, end_ms // _DAY_MS + 1))
 
 
 async def apply_records(
@@ -162,12 +156,12 @@ async def apply_records(
             row = sample_row(citizen_id, number, s)
             rows.append(row)
             links.append((m.id, (row[1], row[2], row[3], row[4], row[5], row[6])))
-            _touch(touched, s.metric, s.start_ms, s.end_ms)
+            touch_days(touched, s.metric, s.start_ms, s.end_ms)
     await uow.samples.insert(rows)
     await uow.healthconnect.hold_samples(citizen_id, links)
     await uow.healthconnect.drop_unheld(citizen_id, old)
     for metric, start_ms, _, end_ms, _, _ in old:
-        _touch(touched, Metric(metric), start_ms, end_ms)
+        touch_days(touched, Metric(metric), start_ms, end_ms)
     await uow.healthconnect.put_versions(citizen_id, versions + tombstones, held=held.keys())
     if touched:
         await reroll(uow, citizen_id, touched)

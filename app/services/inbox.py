@@ -35,6 +35,7 @@ from app.domain.summary import Flag
 from app.ports import Clock, Store, UnitOfWork
 from app.services.adherence import adherence_summaries
 from app.services.summary import DEFAULT_PERIOD_DAYS, metric_summaries, thresholds_for
+from app.services.zones import zone_of
 
 __all__ = [
     "FLAGS_RECHECK",
@@ -171,8 +172,7 @@ async def refresh_measurements(
     if not shares:
         return 0
     if zone is None:
-        citizen = await uow.citizens.get(citizen_id)
-        zone = citizen.timezone if citizen else "Europe/Copenhagen"
+        zone = await zone_of(uow, citizen_id)
     thresholds = await thresholds_for(uow, citizen_id)
     changed = 0
     for share in shares:
@@ -195,9 +195,8 @@ async def sweep_flags(store: Store, clock: Clock) -> int:
         people: dict[str, tuple[str, Thresholds]] = {}
         for share in due:
             if share.citizen_id not in people:
-                citizen = await uow.citizens.get(share.citizen_id)
                 people[share.citizen_id] = (
-                    citizen.timezone if citizen else "Europe/Copenhagen",
+                    await zone_of(uow, share.citizen_id),
                     await thresholds_for(uow, share.citizen_id),
                 )
             zone, thresholds = people[share.citizen_id]

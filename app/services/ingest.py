@@ -29,8 +29,19 @@ from app.domain.time import local_day_bounds, to_ms
 from app.ports import Clock, DailyRow, SampleRow, Store, UnitOfWork
 from app.services.inbox import refresh_measurements
 from app.services.sample_rows import SourceNumbers, sample_row
+from app.services.zones import zone_of
 
-__all__ = ["BATCH", "ImportReport", "ItemSource", "ingest", "reroll", "rezone"]
+__all__ = [
+    "BATCH",
+    "DAY_MS",
+    "ImportReport",
+    "ItemSource",
+    "ingest",
+    "reroll",
+    "rezone",
+    "source_ranks",
+    "touch_days",
+]
 
 #: items per batch handed from the parser thread. At most `_QUEUED` batches wait, so the
 #: items alive at once (a batch being filled, the queue, the batch being stored) stay
@@ -38,7 +49,22 @@ __all__ = ["BATCH", "ImportReport", "ItemSource", "ingest", "reroll", "rezone"]
 #: a round trip per batch (docs/benchmarks.md, Apple Health).
 BATCH = 5_000
 _QUEUED = 3
-_DAY_MS = 86_400_000
+#: a UTC day in milliseconds: `reroll` takes the days touched as `ms // DAY_MS`
+DAY_MS = 86_400_000
+
+
+async def source_ranks(uow: UnitOfWork, citizen_id: str) -> dict[int, int]:
+    """Source number → rank (0 best) in the §4 order: who wins overlapping time, and
+    whose copy of one reading counts (ADR 0027)."""
+    return {s.source_no: i for i, s in enumerate(ranked(await uow.sources.for_citizen(citizen_id)))}
+
+
+def touch_days(touched: dict[Metric, set[int]], metric: Metric, start_ms: int, end_ms: int) -> None:
+    """Note every UTC day a sample spans, from its first to its last (a record over
+    three days touches the middle one too), for `reroll`."""
+    touched.setdefault(metric, set()).update(range(start_ms // DAY_MS, end_ms // DAY_MS + 1))
+
+
 #: how many local days one roll-up read covers at most
 _REROLL_DAYS = 14
 #: samples a cumulative roll-up read should bring into Python at most: the days of a read
@@ -154,7 +180,7 @@ async def ingest(
                     continue
                 number = numbers.get(item.source.key) or await numbers.of(item.source)
                 rows.append(sample_row(citizen_id, number, item))
-                first, last = item.start_ms // _DAY_MS, item.end_ms // _DAY_MS
+                first, last = item.start_ms // DAY_MS, item.end_ms // DAY_MS
                 if last != first:  # every day in between too (a record may span three)
                     touched.setdefault(item.metric, set()).update(range(first, last + 1))
                 elif noted is None or noted[1] != first or noted[0] is not item.metric:
@@ -193,12 +219,9 @@ async def reroll(
     local: dict[Metric, list[date]] | None = None,
 ) -> None:
     """Recompute roll-ups: `touched` gives UTC day numbers per metric, `local` local dates."""
-    citizen = await uow.citizens.get(citizen_id)
-    tz = citizen.timezone if citizen else "Europe/Copenhagen"
+    tz = await zone_of(uow, citizen_id)
     zone = ZoneInfo(tz)
-    ranks = {
-        s.source_no: i for i, s in enumerate(ranked(await uow.sources.for_citizen(citizen_id)))
-    }
+    ranks = await source_ranks(uow, citizen_id)
     work: dict[Metric, list[date]] = dict(local or {})
     for metric, utc_days in (touched or {}).items():
         work[metric] = sorted(set(work.get(metric, [])) | set(_local_days(utc_days, zone)))
@@ -224,7 +247,7 @@ async def reroll(
             got, read = await _roll_chunk(uow, citizen_id, metric, kind, ranks, chunk, lookback)
             rows.extend(got)
             if kind is not MetricKind.DISCRETE:
-                per_day = read / (len(chunk) + lookback // _DAY_MS)
+                per_day = read / (len(chunk) + lookback // DAY_MS)
                 span = max(1, min(_REROLL_DAYS, int(_REROLL_SAMPLES / max(per_day, 1.0))))
         await uow.daily.replace(citizen_id, metric.value, [d.isoformat() for d in days], rows)
 
@@ -242,7 +265,7 @@ async def rezone(uow: UnitOfWork, citizen_id: str, old_zone: str) -> None:
         utc_days: set[int] = set()
         for d in days:
             start, end = local_day_bounds(date.fromisoformat(d), old_zone)
-            utc_days.update(range(to_ms(start) // _DAY_MS, (to_ms(end) - 1) // _DAY_MS + 1))
+            utc_days.update(range(to_ms(start) // DAY_MS, (to_ms(end) - 1) // DAY_MS + 1))
         await uow.daily.replace(citizen_id, metric.value, days, [])
         await reroll(uow, citizen_id, {metric: utc_days})
 

@@ -14,6 +14,7 @@ from datetime import timedelta
 import msgspec
 
 from app.ports import BlobStore, Clock, Store
+from app.services.exports import expire_links
 
 __all__ = [
     "RetentionPeriods",
@@ -44,6 +45,8 @@ class RetentionReport(msgspec.Struct, kw_only=True):
     codes: int = 0
     notices: int = 0
     sessions: int = 0
+    #: downloads of one's data whose link ran out (their zips go with the blob trash)
+    exports: int = 0
     blobs: int = 0
 
     @property
@@ -78,6 +81,8 @@ async def enforce_retention(
         report.notices = await uow.retention.notices(now - before(periods.notices_days), n)
     async with store.transaction() as uow:
         report.sessions = await uow.retention.sessions(now - before(periods.sessions_days), n)
+    async with store.transaction() as uow:  # the link's own period (MINLAEGE_EXPORT_LINK_DAYS)
+        report.exports = await expire_links(uow, now, n)
     return report
 
 

@@ -18,6 +18,7 @@ from app.services.audit import event_for, record
 from app.services.booking import clinic_of
 from app.services.inbox import evaluate_share
 from app.services.summary import thresholds_for
+from app.services.zones import zone_of
 
 __all__ = ["SHARE_SCOPES", "NewShare", "create_share", "revoke_share"]
 
@@ -90,7 +91,7 @@ async def create_share(uow: UnitOfWork, clock: Clock, citizen: Principal, new: N
         uow,
         clock,
         share,
-        zone=await _zone(uow, citizen.id),
+        zone=await zone_of(uow, citizen.id),
         thresholds=await thresholds_for(uow, citizen.id),
     )
     await record(
@@ -105,11 +106,6 @@ async def create_share(uow: UnitOfWork, clock: Clock, citizen: Principal, new: N
         ),
     )
     return share
-
-
-async def _zone(uow: UnitOfWork, citizen_id: str) -> str:
-    found = await uow.citizens.get(citizen_id)
-    return found.timezone if found else "Europe/Copenhagen"
 
 
 async def revoke_share(uow: UnitOfWork, clock: Clock, citizen: Principal, share_id: str) -> Share:

@@ -312,21 +312,24 @@ async def metric_summaries(
 
 
 async def shared_responses(
-    uow: UnitOfWork, citizen: Citizen, first: date, last: date
+    uow: UnitOfWork, citizen: Citizen, first: date | None = None, last: date | None = None
 ) -> list[SharedResponse]:
-    """The citizen's answered questionnaires submitted on local days [first, last]."""
+    """The citizen's answered questionnaires submitted on local days [first, last] (all of
+    them without bounds); each questionnaire version is read once, however many answers
+    share it."""
     zone = ZoneInfo(citizen.timezone)
+    versions: dict[tuple[str, str, int], StoredQuestionnaire | None] = {}
     out: list[SharedResponse] = []
     for instance in await uow.questionnaires.submitted(citizen.id):
         if instance.submitted_at is None or instance.response is None:
             continue
         day = instance.submitted_at.astimezone(zone).date()
-        if not first <= day <= last:
+        if (first is not None and day < first) or (last is not None and day > last):
             continue
-        stored = await uow.questionnaires.version(
-            instance.clinic_id, instance.key, instance.version
-        )
-        out.append(shared_response(instance, stored))
+        which = (instance.clinic_id, instance.key, instance.version)
+        if which not in versions:
+            versions[which] = await uow.questionnaires.version(*which)
+        out.append(shared_response(instance, versions[which]))
     return out
 
 

@@ -18,12 +18,10 @@ from app.domain.samples import Rejected, Sample
 from app.domain.time import to_ms
 from app.ports import Clock, UnitOfWork
 from app.services.inbox import refresh_measurements
-from app.services.ingest import reroll
+from app.services.ingest import reroll, touch_days
 from app.services.sample_rows import SourceNumbers, sample_row
 
 __all__ = ["Outcome", "SyncResult", "apply_sync"]
-
-_DAY_MS = 86_400_000
 
 
 class Outcome(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -68,8 +66,7 @@ async def apply_sync(
         if await uow.samples.insert([row]):
             results.append(Outcome(uuid=uuid, outcome="stored"))
             counts["stored"] += 1
-            days = touched.setdefault(item.metric, set())
-            days.update(range(item.start_ms // _DAY_MS, item.end_ms // _DAY_MS + 1))
+            touch_days(touched, item.metric, item.start_ms, item.end_ms)
         else:
             await uow.samples.claim_external(row)
             results.append(Outcome(uuid=uuid, outcome="duplicate"))
@@ -80,9 +77,7 @@ async def apply_sync(
         if gone is not None:
             metric, start, end = gone
             gone_ids.append(ext)
-            touched.setdefault(Metric(metric), set()).update(
-                range(start // _DAY_MS, end // _DAY_MS + 1)
-            )
+            touch_days(touched, Metric(metric), start, end)
     if touched:
         await reroll(uow, citizen_id, touched)
         await refresh_measurements(uow, clock, citizen_id, [m.value for m in touched])

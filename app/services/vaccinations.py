@@ -43,6 +43,8 @@ __all__ = [
     "clinic_vaccinations",
     "load_vaccinations",
     "put_rules",
+    "remind_instant",
+    "rezone_vaccinations",
     "send_vaccination_reminders",
 ]
 
@@ -77,6 +79,17 @@ class RuleInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
 
 def remind_instant(due_on: date, zone: str, now: datetime) -> datetime:
     return max(wall_instant(due_on, REMIND_TIME, ZoneInfo(zone)), now)
+
+
+async def rezone_vaccinations(uow: UnitOfWork, clock: Clock, citizen_id: str, zone: str) -> None:
+    """After a change of zone: a due vaccination is reminded at 09:00 where the citizen
+    is now (a reminder already sent stays sent)."""
+    now = clock.now()
+    for v in await uow.vaccinations.for_citizen(citizen_id):
+        if v.due_on is not None and v.remind_at is not None and v.reminded_at is None:
+            await uow.vaccinations.set_remind_at(
+                citizen_id, v.id, remind_instant(v.due_on, zone, now)
+            )
 
 
 async def _patient(uow: UnitOfWork, clinician: Principal, citizen_id: str) -> tuple[str, str]:

@@ -10,7 +10,7 @@ from litestar.params import FromPath, JSONBody
 
 from app.errors import NotFound
 from app.services.audit import event_for, record
-from app.services.gateways import PairingCode, start_pairing
+from app.services.gateway_pairing import PairingCode, start_pairing
 from mobile_api.security import principal_of, runtime_of
 from mobile_api.views import GatewayView, gateway_view
 

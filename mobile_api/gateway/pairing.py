@@ -12,7 +12,7 @@ from litestar.exceptions import HTTPException
 from litestar.params import JSONBody
 
 from app.domain.identity import Role
-from app.services.gateways import Credentials, check_client, pair
+from app.services.gateway_pairing import Credentials, check_client, pair
 from mobile_api.security import check_content_type, runtime_of
 
 __all__ = ["GatewayPairingController"]

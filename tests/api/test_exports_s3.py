@@ -8,6 +8,7 @@ import json
 import zipfile
 
 from mobile_api.exports import drain_exports
+from mobile_api.worker import retain
 from tests.conftest import Api
 from tests.s3_server import S3Server, bucket, s3_settings, server
 
@@ -32,7 +33,7 @@ async def test_the_zip_is_sealed_in_s3_and_deleted_when_the_link_expires(
         assert json.loads(z.read("profile.json"))["name"] == "Anna Jensen"
         assert "## English" in z.read("README.md").decode()
     api.clock.advance(days=8)
-    await drain_exports(api.runtime)
+    await retain(api.runtime)  # the worker's retention pass
     assert server.keys(bucket) == []
     assert (await api.client.get(done["href"], headers=api.anna)).status_code == 410
     # nothing was written to the node's own disk

@@ -11,7 +11,7 @@ import pytest
 
 from app.services.imports import create_job
 from app.settings import Settings
-from mobile_api.jobs import resume_unfinished
+from mobile_api.jobs import drain
 from tests.conftest import Api
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
@@ -140,11 +140,10 @@ async def test_restart_resumes_or_fails_unfinished_jobs(api: Api, tmp_path: Path
         lost = await create_job(
             uow, api.clock, citizen_id=anna, fmt="apple-health", blob=str(tmp_path / "gone.upload")
         )
-    tasks = await resume_unfinished(api.runtime)
-    await asyncio.gather(*tasks)
+    await drain(api.runtime)
     done = (await api.client.get(f"/v1/me/imports/{resumable.id}", headers=api.anna)).json()
     failed = (await api.client.get(f"/v1/me/imports/{lost.id}", headers=api.anna)).json()
     assert done["status"] == "done" and done["report"]["samples_stored"] == 3
     assert failed["status"] == "failed" and failed["error"]["type"] == "upload-lost"
     async with api.runtime.store.read() as uow:
-        assert await uow.imports.unfinished() == []
+        assert await uow.imports.waiting() == (0, None)

@@ -158,18 +158,14 @@ class SqlExports:
         )
         return 0 if row is None else int(row[0])
 
-    async def sample_metrics(self, citizen_id: str) -> list[str]:
+    async def sample_counts(self, citizen_id: str) -> dict[str, int]:
+        """Samples per metric, in one pass over the citizen's samples."""
         rows = await self._c.fetchall(
-            "SELECT DISTINCT metric FROM samples WHERE citizen_id = ? ORDER BY metric",
+            "SELECT metric, COUNT(*) FROM samples WHERE citizen_id = ? GROUP BY metric"
+            " ORDER BY metric",
             (citizen_id,),
         )
-        return [str(r[0]) for r in rows]
-
-    async def sample_count(self, citizen_id: str) -> int:
-        row = await self._c.fetchone(
-            "SELECT COUNT(*) FROM samples WHERE citizen_id = ?", (citizen_id,)
-        )
-        return 0 if row is None else int(row[0])
+        return {str(r[0]): int(r[1]) for r in rows}
 
     async def sample_page(
         self, citizen_id: str, metric: str, after: SampleKey | None, limit: int

@@ -9,7 +9,7 @@ from functools import lru_cache
 from app.domain.time import to_ms
 from app.ports import ReadingLogKey, ReadingLogRow
 from app.store.db import Connection
-from app.store.repos.same_reading import distinct_readings_by_day
+from app.store.repos.same_reading import day_stats_per_source
 
 __all__ = ["SqlGatewayIO"]
 
@@ -150,7 +150,7 @@ class SqlGatewayIO:
         source, then added in source order, as `SqlSamples.stats_by_day` does, so the mean
         is the same float that a full re-roll computes.
         """
-        found = await distinct_readings_by_day(self._c, citizen_id, metric, days, ranks)
+        found = await day_stats_per_source(self._c, citizen_id, metric, days, ranks)
         return {
             day: (n, low, high, total, ",".join(map(str, numbers)))
             for day, (n, low, high, total, numbers) in found.items()

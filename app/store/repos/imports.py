@@ -71,12 +71,6 @@ class SqlImports:
         row = await self._c.fetchone(f"SELECT {_COLS} FROM imports WHERE id = ?", (job_id,))
         return None if row is None else _job(row)
 
-    async def unfinished(self) -> list[ImportJob]:
-        rows = await self._c.fetchall(
-            f"SELECT {_COLS} FROM imports WHERE status IN ('queued', 'running') ORDER BY created_at"
-        )
-        return [_job(r) for r in rows]
-
     async def claim(self, owner: str, now: datetime, lease_until: datetime) -> ImportJob | None:
         """The oldest waiting one, or one whose worker's lease lapsed, now leased to
         `owner` (`LeasedRows`)."""

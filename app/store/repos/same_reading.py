@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from app.domain.sources import SAME_READING_MS, SAME_READING_RELATIVE
 from app.store.db import Connection
 
-__all__ = ["DayStats", "distinct_readings_by_day", "not_a_copy"]
+__all__ = ["DayStats", "day_stats_per_source", "distinct_readings_by_day", "not_a_copy"]
 
 #: (count, min, max, sum added per source in source order, the source numbers)
 DayStats = tuple[int, float, float, float, list[int]]
@@ -44,22 +44,39 @@ def not_a_copy(ranks: Mapping[int, int]) -> str:
     )
 
 
-async def distinct_readings_by_day(
+async def day_stats_per_source(
     conn: Connection,
     citizen_id: str,
     metric: str,
     days: Sequence[tuple[str, int, int]],
     ranks: Mapping[int, int],
 ) -> dict[str, DayStats]:
-    """Per (day, start, end) window: the day's statistics with copies left out; days
-    with no sample are left out. Sums are added per source, then in source order, as the
-    one-source paths do, so a day's mean does not depend on which path computed it."""
+    """`distinct_readings_by_day`, paying for the copy check only on the days more than
+    one source feeds: a plain per-source aggregate first, then those days again."""
+    found = await distinct_readings_by_day(conn, citizen_id, metric, days, None)
+    mixed = [(d, lo, hi) for d, lo, hi in days if d in found and len(found[d][4]) > 1]
+    found.update(await distinct_readings_by_day(conn, citizen_id, metric, mixed, ranks))
+    return found
+
+
+async def distinct_readings_by_day(
+    conn: Connection,
+    citizen_id: str,
+    metric: str,
+    days: Sequence[tuple[str, int, int]],
+    ranks: Mapping[int, int] | None,
+) -> dict[str, DayStats]:
+    """Per (day, start, end) window: the day's statistics with copies left out (none
+    when `ranks` is None); days with no sample are left out. Sums are added per source,
+    then in source order, as the one-source paths do, so a day's mean does not depend on
+    which path computed it."""
     if not days:
         return {}
+    copies = "" if ranks is None else f" AND {not_a_copy(ranks)}"
     select = (
         "SELECT CAST(? AS TEXT), a.source_no, COUNT(*), MIN(a.value), MAX(a.value),"
         " SUM(a.value) FROM samples a WHERE a.citizen_id = ? AND a.metric = ?"
-        f" AND a.start_ms >= ? AND a.start_ms < ? AND {not_a_copy(ranks)}"
+        f" AND a.start_ms >= ? AND a.start_ms < ?{copies}"
         " GROUP BY a.source_no"
     )
     params: list[object] = []
